@@ -1,0 +1,19 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from config.health import health
+
+admin.site.site_header = "PeerPath"
+admin.site.site_title = "PeerPath"
+admin.site.index_title = "Coordinator's desk"
+# The admin signs in through allauth, so rate limits and MFA hold there too.
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("health/", health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,131 @@
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from community.models import (
+    Area,
+    Focus,
+    Gender,
+    Language,
+    MeetingModes,
+    SmsConsent,
+    WeeklyWindow,
+    person_constraints,
+    window_ends_after_start,
+)
+from community.phones import PhoneField
+
+REFERENCE_PATTERN = re.compile(r"^\s*P-?0*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+class Peer(MeetingModes, SmsConsent, models.Model):
+    """A person in recovery who has asked for, or been referred for, a peer supporter.
+
+    Screens and texts show the reference (P-000123) rather than a name wherever they can.
+    """
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred"
+        WAITING = "waiting", "Waiting for a supporter"
+        MATCHED = "matched", "Matched"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    class SupporterGender(models.TextChoices):
+        ANY = "any", "Any"
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+
+    class ReferralSource(models.TextChoices):
+        SELF = "self", "Self-referral"
+        FAMILY = "family", "Family or friend"
+        GP = "gp", "GP or primary care"
+        ALCOHOL_DRUG_SERVICE = "alcohol_drug_service", "Alcohol and drug service"
+        JUSTICE = "justice", "Justice or prison throughcare"
+        HOUSING = "housing", "Housing or homelessness service"
+        HOSPITAL = "hospital", "Hospital"
+        COMMUNITY = "community", "Community or mutual aid group"
+        OTHER = "other", "Other"
+
+    preferred_name = models.CharField(max_length=100)
+    full_name = models.CharField(max_length=200, blank=True)
+    phone = PhoneField(blank=True, null=True, unique=True)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="peers")
+    gender = models.CharField(max_length=20, choices=Gender.choices, default=Gender.UNDISCLOSED)
+    preferred_supporter_gender = models.CharField(
+        max_length=10, choices=SupporterGender.choices, default=SupporterGender.ANY
+    )
+    languages = models.ManyToManyField(Language, blank=True, related_name="peers")
+    focuses = models.ManyToManyField(
+        Focus, blank=True, related_name="peers", verbose_name="wants support with"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="When they last joined the waiting list."
+    )
+    referral_source = models.CharField(
+        max_length=30, choices=ReferralSource.choices, default=ReferralSource.SELF
+    )
+    referred_on = models.DateField(default=timezone.localdate)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "waiting_since"])]
+        constraints = [
+            *person_constraints("peer"),
+            models.CheckConstraint(
+                condition=~Q(status="waiting") | Q(waiting_since__isnull=False),
+                name="peer_waiting_has_since",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} ({self.preferred_name})"
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.WAITING and self.waiting_since is None:
+            self.waiting_since = timezone.now()
+        super().save(*args, **kwargs)
+
+    @property
+    def reference(self):
+        return f"P-{self.pk:06d}" if self.pk else "P-(new)"
+
+    @staticmethod
+    def id_from_reference(text):
+        """The id in a reference typed by a coordinator ("P-000123", "p123"), or None."""
+        found = REFERENCE_PATTERN.match(text or "")
+        return int(found.group(1)) if found else None
+
+
+class PeerStatusChange(models.Model):
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="status_log")
+    from_status = models.CharField(max_length=20, choices=Peer.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Peer.Status.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class PreferredTime(WeeklyWindow):
+    owner_field = "peer"
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="preferred_times")
+
+    class Meta(WeeklyWindow.Meta):
+        constraints = [window_ends_after_start("preferred_time_ends_after_start")]

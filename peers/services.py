@@ -1,0 +1,84 @@
+"""Every change to a peer's record: one function each, one transaction each."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from community.errors import StateConflict
+from community.validated_save import save_validated
+from peers.models import Peer, PeerStatusChange, PreferredTime
+
+Status = Peer.Status
+
+# Where a peer may go from each status. Matching a peer is the matching app's job, through
+# an approved match; a closed record can be reopened onto the waiting list.
+PEER_TRANSITIONS = {
+    Status.REFERRED: {Status.WAITING, Status.CLOSED},
+    Status.WAITING: {Status.MATCHED, Status.PAUSED, Status.CLOSED},
+    Status.MATCHED: {Status.WAITING, Status.PAUSED, Status.CLOSED},
+    Status.PAUSED: {Status.WAITING, Status.CLOSED},
+    Status.CLOSED: {Status.WAITING},
+}
+
+
+@transaction.atomic
+def change_peer_status(*, peer, to, by=None, note=""):
+    """Move a peer to another status, if the move is allowed, and log it with its date."""
+    try:
+        target = Status(to)
+    except ValueError:
+        choices = ", ".join(Status.values)
+        raise ValidationError(
+            {"status": f"“{to}” is not a status. Choose one of: {choices}."}
+        ) from None
+    peer = Peer.objects.select_for_update().get(pk=peer.pk)
+    current = Status(peer.status)
+    if target not in PEER_TRANSITIONS[current]:
+        allowed = ", ".join(s.label.lower() for s in sorted(PEER_TRANSITIONS[current]))
+        raise StateConflict(
+            f"{peer.reference} is {current.label.lower()} and cannot become "
+            f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    peer.status = target
+    peer.status_changed_at = now
+    if target == Status.WAITING:
+        peer.waiting_since = now
+    peer.save(update_fields=["status", "status_changed_at", "waiting_since", "updated_at"])
+    PeerStatusChange.objects.create(
+        peer=peer, from_status=current, to_status=target, changed_at=now, changed_by=by, note=note
+    )
+    return peer
+
+
+@transaction.atomic
+def create_peer(*, languages=(), focuses=(), **fields):
+    status = fields.get("status", Status.REFERRED)
+    if status not in (Status.REFERRED, Status.WAITING):
+        raise ValidationError({"status": "A new peer starts as referred or waiting."})
+    peer = save_validated(Peer(**fields))
+    peer.languages.set(languages)
+    peer.focuses.set(focuses)
+    return peer
+
+
+@transaction.atomic
+def update_peer(*, peer, languages=None, focuses=None, **fields):
+    if "status" in fields:
+        raise ValidationError({"status": "Change a peer's status with a status change."})
+    for name, value in fields.items():
+        setattr(peer, name, value)
+    save_validated(peer)
+    if languages is not None:
+        peer.languages.set(languages)
+    if focuses is not None:
+        peer.focuses.set(focuses)
+    return peer
+
+
+@transaction.atomic
+def add_preferred_time(*, peer, weekday, starts_at, ends_at):
+    return save_validated(
+        PreferredTime(peer=peer, weekday=weekday, starts_at=starts_at, ends_at=ends_at)
+    )

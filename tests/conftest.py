@@ -1,0 +1,74 @@
+"""Shared fixtures, and where the PostgreSQL- and Redis-only tests run.
+
+Tests marked `postgres` or `redis` need those servers. Against SQLite and the ORM broker they
+are deselected with a note; with DATABASE_URL and REDIS_URL set they run, and in CI
+(CI=true) a server that does not answer fails the run instead of skipping anything.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from accounts.coordinators import COORDINATORS_GROUP
+from tests.factories import UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _database_is_postgres():
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def _redis_answers():
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping())
+    except (OSError, redis.ConnectionError, redis.TimeoutError):
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    absent = {}
+    if not _database_is_postgres():
+        absent["postgres"] = "needs PostgreSQL: set DATABASE_URL"
+    if not settings.REDIS_URL:
+        absent["redis"] = "needs Redis: set REDIS_URL"
+    kept, deselected, reasons = [], [], set()
+    for item in items:
+        missing = [name for name in absent if item.get_closest_marker(name)]
+        reasons.update(absent[name] for name in missing)
+        (deselected if missing else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"{len(deselected)} deselected: {'; '.join(sorted(reasons))}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_answer():
+    """With REDIS_URL set (as in CI) Redis must answer: a dead server is a failure, not a skip."""
+    if settings.REDIS_URL and not _redis_answers():
+        message = f"Redis at {settings.REDIS_URL} does not answer"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.exit(message + ": start it, or unset REDIS_URL", returncode=3)
+
+
+@pytest.fixture
+def coordinator(db):
+    user = UserFactory(email="coordinator@example.org", is_staff=True)
+    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client

@@ -1,0 +1,119 @@
+"""factory_boy factories: realistic records with fictional names and drama-range phones."""
+
+import datetime
+import itertools
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from community.models import Area, Focus, Language
+from peers.models import Peer, PreferredTime
+from volunteers.models import Absence, AvailabilityWindow, Course, TrainingRecord, Volunteer
+
+_drama_numbers = itertools.count(0)
+
+
+def drama_phone():
+    """A fresh number from Ofcom's drama range, 07700 900000 to 900999: never a real person."""
+    return f"+447700900{next(_drama_numbers) % 1000:03d}"
+
+
+def area(name="Coatbridge"):
+    return Area.objects.get(name=name)
+
+
+def course(code):
+    return Course.objects.get(code=code)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    name = factory.Faker("name", locale="en_GB")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def _saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class VolunteerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Volunteer
+
+    preferred_name = factory.Faker("first_name", locale="en_GB")
+    full_name = factory.LazyAttribute(lambda v: f"{v.preferred_name} MacLeod")
+    phone = factory.LazyFunction(drama_phone)
+    area = factory.LazyFunction(area)
+    status = Volunteer.Status.ACTIVE
+
+
+class TrainingRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingRecord
+
+    volunteer = factory.SubFactory(VolunteerFactory)
+    course = factory.LazyFunction(lambda: course("ROSC"))
+    completed_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+
+
+def fully_trained(volunteer, *, completed_on=None):
+    """Give a volunteer a current record of every course required for matching."""
+    completed_on = completed_on or timezone.localdate() - datetime.timedelta(days=30)
+    for required in Course.objects.filter(required_for_matching=True):
+        TrainingRecordFactory(volunteer=volunteer, course=required, completed_on=completed_on)
+    return volunteer
+
+
+class AvailabilityWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilityWindow
+
+    volunteer = factory.SubFactory(VolunteerFactory)
+    weekday = 0
+    starts_at = datetime.time(9, 0)
+    ends_at = datetime.time(12, 0)
+
+
+class AbsenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Absence
+
+    volunteer = factory.SubFactory(VolunteerFactory)
+    starts_on = factory.LazyFunction(timezone.localdate)
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+    reason = "Holiday"
+
+
+class PeerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Peer
+
+    preferred_name = factory.Faker("first_name", locale="en_GB")
+    full_name = factory.LazyAttribute(lambda p: f"{p.preferred_name} Campbell")
+    phone = factory.LazyFunction(drama_phone)
+    area = factory.LazyFunction(area)
+    status = Peer.Status.WAITING
+
+
+class PreferredTimeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PreferredTime
+
+    peer = factory.SubFactory(PeerFactory)
+    weekday = 2
+    starts_at = datetime.time(18, 0)
+    ends_at = datetime.time(20, 0)
+
+
+def language(code):
+    return Language.objects.get(code=code)
+
+
+def focus(slug):
+    return Focus.objects.get(slug=slug)

@@ -1,0 +1,122 @@
+"""Every change to a volunteer's record: one function each, one transaction each."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from community.errors import StateConflict
+from community.validated_save import save_validated
+from volunteers.models import (
+    Absence,
+    AvailabilityWindow,
+    Course,
+    TrainingRecord,
+    Volunteer,
+    VolunteerStatusChange,
+)
+
+Status = Volunteer.Status
+
+# Where a volunteer may go from each status. Leaving is always possible; a volunteer who
+# left and comes back starts again as an applicant.
+VOLUNTEER_TRANSITIONS = {
+    Status.APPLICANT: {Status.IN_TRAINING, Status.LEFT},
+    Status.IN_TRAINING: {Status.APPLICANT, Status.ACTIVE, Status.PAUSED, Status.LEFT},
+    Status.ACTIVE: {Status.PAUSED, Status.LEFT},
+    Status.PAUSED: {Status.ACTIVE, Status.IN_TRAINING, Status.LEFT},
+    Status.LEFT: {Status.APPLICANT},
+}
+
+
+def allowed_statuses(volunteer):
+    return sorted(VOLUNTEER_TRANSITIONS[Status(volunteer.status)])
+
+
+@transaction.atomic
+def change_volunteer_status(*, volunteer, to, by=None, note=""):
+    """Move a volunteer to another status, if the move is allowed, and log it."""
+    try:
+        target = Status(to)
+    except ValueError:
+        choices = ", ".join(Status.values)
+        raise ValidationError(
+            {"status": f"“{to}” is not a status. Choose one of: {choices}."}
+        ) from None
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    current = Status(volunteer.status)
+    if target not in VOLUNTEER_TRANSITIONS[current]:
+        allowed = ", ".join(s.label.lower() for s in sorted(VOLUNTEER_TRANSITIONS[current]))
+        raise StateConflict(
+            f"{volunteer.preferred_name} is {current.label.lower()} and cannot become "
+            f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    volunteer.status = target
+    volunteer.status_changed_at = now
+    volunteer.save(update_fields=["status", "status_changed_at", "updated_at"])
+    VolunteerStatusChange.objects.create(
+        volunteer=volunteer,
+        from_status=current,
+        to_status=target,
+        changed_at=now,
+        changed_by=by,
+        note=note,
+    )
+    return volunteer
+
+
+@transaction.atomic
+def create_volunteer(*, languages=(), focuses=(), **fields):
+    volunteer = save_validated(Volunteer(**fields))
+    volunteer.languages.set(languages)
+    volunteer.focuses.set(focuses)
+    return volunteer
+
+
+@transaction.atomic
+def update_volunteer(*, volunteer, languages=None, focuses=None, **fields):
+    if "status" in fields:
+        raise ValidationError({"status": "Change a volunteer's status with a status change."})
+    for name, value in fields.items():
+        setattr(volunteer, name, value)
+    save_validated(volunteer)
+    if languages is not None:
+        volunteer.languages.set(languages)
+    if focuses is not None:
+        volunteer.focuses.set(focuses)
+    return volunteer
+
+
+@transaction.atomic
+def record_training(*, volunteer, course, completed_on, expires_on=None, notes=""):
+    """Record a completed course; its expiry follows from the course unless given."""
+    if isinstance(course, str):
+        found = Course.objects.filter(code__iexact=course.strip()).first()
+        if found is None:
+            raise ValidationError({"course": f"There is no course with the code “{course}”."})
+        course = found
+    record = TrainingRecord(
+        volunteer=volunteer,
+        course=course,
+        completed_on=completed_on,
+        expires_on=expires_on or course.expiry_for(completed_on),
+        notes=notes,
+    )
+    return save_validated(record)
+
+
+@transaction.atomic
+def add_availability(*, volunteer, weekday, starts_at, ends_at):
+    return save_validated(
+        AvailabilityWindow(
+            volunteer=volunteer, weekday=weekday, starts_at=starts_at, ends_at=ends_at
+        )
+    )
+
+
+@transaction.atomic
+def add_absence(*, volunteer, starts_on, ends_on, reason=""):
+    return save_validated(
+        Absence(volunteer=volunteer, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    )
