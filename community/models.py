@@ -98,12 +98,19 @@ class SmsConsent(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self._stamp_consent()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self._stamp_consent()
+
+    def _stamp_consent(self):
         # Consent always carries the time it was given, and loses it when withdrawn.
         if not self.sms_consent:
             self.sms_consent_at = None
         elif self.sms_consent_at is None:
             self.sms_consent_at = timezone.now()
-        super().save(*args, **kwargs)
 
 
 def person_constraints(prefix):

@@ -27,6 +27,7 @@ _LENGTH_PROBLEMS = {
     ValidationResult.TOO_SHORT: "it is too short",
     ValidationResult.TOO_LONG: "it is too long",
     ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it is too short (is the area code missing?)",
 }
 
 
@@ -74,7 +75,7 @@ def phone_problem(value):
     if phone.is_valid():
         return None
     length = phonenumbers.is_possible_number_with_reason(parsed)
-    reason = _LENGTH_PROBLEMS.get(length, "no such number is in use")
+    reason = _LENGTH_PROBLEMS.get(length, "no number in use has that form; check the digits")
     return f"“{text}” is not a valid phone number: {reason}."
 
 

@@ -90,9 +90,16 @@ class Peer(MeetingModes, SmsConsent, models.Model):
         return f"{self.reference} ({self.preferred_name})"
 
     def save(self, *args, **kwargs):
+        self._stamp_waiting_since()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self._stamp_waiting_since()
+
+    def _stamp_waiting_since(self):
         if self.status == self.Status.WAITING and self.waiting_since is None:
             self.waiting_since = timezone.now()
-        super().save(*args, **kwargs)
 
     @property
     def reference(self):

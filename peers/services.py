@@ -34,7 +34,7 @@ def change_peer_status(*, peer, to, by=None, note=""):
     peer = Peer.objects.select_for_update().get(pk=peer.pk)
     current = Status(peer.status)
     if target not in PEER_TRANSITIONS[current]:
-        allowed = ", ".join(s.label.lower() for s in sorted(PEER_TRANSITIONS[current]))
+        allowed = ", ".join(s.label.lower() for s in Status if s in PEER_TRANSITIONS[current])
         raise StateConflict(
             f"{peer.reference} is {current.label.lower()} and cannot become "
             f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",

@@ -28,10 +28,6 @@ VOLUNTEER_TRANSITIONS = {
 }
 
 
-def allowed_statuses(volunteer):
-    return sorted(VOLUNTEER_TRANSITIONS[Status(volunteer.status)])
-
-
 @transaction.atomic
 def change_volunteer_status(*, volunteer, to, by=None, note=""):
     """Move a volunteer to another status, if the move is allowed, and log it."""
@@ -45,7 +41,7 @@ def change_volunteer_status(*, volunteer, to, by=None, note=""):
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     current = Status(volunteer.status)
     if target not in VOLUNTEER_TRANSITIONS[current]:
-        allowed = ", ".join(s.label.lower() for s in sorted(VOLUNTEER_TRANSITIONS[current]))
+        allowed = ", ".join(s.label.lower() for s in Status if s in VOLUNTEER_TRANSITIONS[current])
         raise StateConflict(
             f"{volunteer.preferred_name} is {current.label.lower()} and cannot become "
             f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",

@@ -1,0 +1,103 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from community.errors import StateConflict
+from peers import services
+from peers.models import Peer, PeerStatusChange, PreferredTime
+from tests.factories import PeerFactory, PreferredTimeFactory, area, focus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reference_is_shown_instead_of_a_name():
+    peer = PeerFactory()
+    assert peer.reference == f"P-{peer.pk:06d}"
+    assert str(peer).startswith(peer.reference)
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"), [("P-000123", 123), ("p123", 123), (" P-42 ", 42), ("Morag", None)]
+)
+def test_a_typed_reference_gives_the_id(typed, found):
+    assert Peer.id_from_reference(typed) == found
+
+
+def test_a_new_waiting_peer_has_a_waiting_since_time():
+    peer = services.create_peer(
+        preferred_name="Jamie", area=area("Wishaw"), status="waiting", focuses=[focus("drugs")]
+    )
+    assert peer.waiting_since is not None
+    assert peer.preferred_supporter_gender == "any"
+
+
+def test_a_new_peer_cannot_start_matched():
+    with pytest.raises(ValidationError) as refused:
+        services.create_peer(preferred_name="Jamie", area=area(), status="matched")
+    assert "starts as referred or waiting" in refused.value.message_dict["status"][0]
+    assert not Peer.objects.exists()
+
+
+def test_status_changes_are_dated_and_logged(coordinator):
+    peer = PeerFactory(status="referred")
+    services.change_peer_status(peer=peer, to="waiting", by=coordinator)
+    peer.refresh_from_db()
+    assert peer.status == "waiting" and peer.waiting_since == peer.status_changed_at
+    services.change_peer_status(peer=peer, to="paused", note="In hospital")
+    log = list(peer.status_log.values_list("from_status", "to_status", "note"))
+    assert log == [("waiting", "paused", "In hospital"), ("referred", "waiting", "")]
+
+
+def test_an_illegal_status_change_is_refused_and_nothing_changes():
+    peer = PeerFactory(status="referred")
+    with pytest.raises(StateConflict) as refused:
+        services.change_peer_status(peer=peer, to="paused")
+    assert refused.value.message == (
+        f"{peer.reference} is referred and cannot become paused; "
+        "from referred they can become: waiting for a supporter, closed."
+    )
+    assert Peer.objects.get(pk=peer.pk).status == "referred"
+    assert not PeerStatusChange.objects.exists()
+
+
+def test_a_closed_record_can_be_reopened_onto_the_waiting_list():
+    peer = PeerFactory(status="closed")
+    services.change_peer_status(peer=peer, to="waiting")
+    assert Peer.objects.get(pk=peer.pk).status == "waiting"
+
+
+def test_the_database_refuses_a_waiting_peer_without_a_waiting_since():
+    peer = PeerFactory(status="referred")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Peer.objects.filter(pk=peer.pk).update(status="waiting")
+
+
+def test_overlapping_preferred_times_are_refused():
+    peer = PeerFactory()
+    services.add_preferred_time(
+        peer=peer, weekday=4, starts_at=datetime.time(10), ends_at=datetime.time(12)
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.add_preferred_time(
+            peer=peer, weekday=4, starts_at=datetime.time(11), ends_at=datetime.time(13)
+        )
+    assert "overlaps Friday 10:00–12:00" in refused.value.messages[0]
+    assert peer.preferred_times.count() == 1
+
+
+def test_the_database_refuses_overlapping_preferred_times():
+    time = PreferredTimeFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PreferredTime.objects.create(
+            peer=time.peer, weekday=time.weekday, starts_at=time.starts_at, ends_at=time.ends_at
+        )
+
+
+def test_a_peer_phone_is_optional_but_checked_when_given():
+    assert services.create_peer(preferred_name="Sam", area=area()).phone is None
+    with pytest.raises(ValidationError) as refused:
+        services.create_peer(preferred_name="Sam", area=area(), phone="077009")
+    assert "not a valid phone number" in refused.value.message_dict["phone"][0]
+    assert Peer.objects.count() == 1
