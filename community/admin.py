@@ -1,0 +1,128 @@
+"""Reference data in the admin, and the admin pieces every app's pages share."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from community.models import Area, Focus, Language
+from community.phones import phone_problem, to_phone
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "council", "postcode_districts"]
+    list_filter = ["council"]
+    search_fields = ["name", "postcode_districts"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Focus)
+class FocusAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "description"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PhoneSearchMixin:
+    """Search that also finds a phone number however it is typed: "07700 900123" finds
+    +447700900123, which a plain text search would miss."""
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term and phone_problem(term) is None:
+            found |= queryset.filter(phone=to_phone(term).as_e164)
+        return found, may_have_duplicates
+
+
+def status_actions(change_status, *, subject, targets):
+    """Changelist actions that move each selected record to a status through its service.
+
+    `change_status` is the app's service, which holds the allowed moves; `subject` is the
+    service's keyword for the record; `targets` maps each status to the action's wording.
+    A refusal is reported in the service's own words, and the moves that worked are counted.
+    """
+    return [_status_action(change_status, subject, to, wording) for to, wording in targets.items()]
+
+
+def _status_action(change_status, subject, to, wording):
+    @admin.action(description=wording, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        moved = 0
+        for record in queryset:
+            try:
+                change_status(**{subject: record}, to=to, by=request.user)
+            except ValidationError as refusal:
+                modeladmin.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            else:
+                moved += 1
+        if moved:
+            noun = model_ngettext(modeladmin.opts, moved)
+            verb = "is" if moved == 1 else "are"
+            modeladmin.message_user(
+                request, f"{moved} {noun} {verb} now {to.label.lower()}.", messages.SUCCESS
+            )
+
+    action.__name__ = f"mark_{to.value}"
+    return action
+
+
+class WeeklyWindowFormSet(BaseInlineFormSet):
+    """Weekly windows entered together, checked against each other.
+
+    Each window's own check sees only the windows already saved, so two new windows that
+    overlap would otherwise get as far as the database rule and end in a server error.
+    """
+
+    def clean(self):
+        super().clean()
+        windows = [
+            form.instance
+            for form in self.forms
+            if form.is_valid()
+            and form.cleaned_data
+            and not (self.can_delete and self._should_delete_form(form))
+        ]
+        for index, window in enumerate(windows):
+            for other in windows[index + 1 :]:
+                if (
+                    window.weekday == other.weekday
+                    and window.starts_at < other.ends_at
+                    and other.starts_at < window.ends_at
+                ):
+                    raise ValidationError(
+                        f"{window} overlaps {other}: windows of one person cannot overlap."
+                    )
+
+
+class LogAdmin(admin.ModelAdmin):
+    """A history that is written by the services and only read here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LogInline(admin.TabularInline):
+    """A read-only history shown at the foot of the record it belongs to."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

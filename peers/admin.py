@@ -1,0 +1,145 @@
+"""The coordinator's pages for people in recovery, longest waiting first."""
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.db.models import F
+
+from community.admin import (
+    LogAdmin,
+    LogInline,
+    PhoneSearchMixin,
+    WeeklyWindowFormSet,
+    status_actions,
+)
+from peers.models import Peer, PeerStatusChange, PreferredTime
+from peers.services import change_peer_status
+
+Status = Peer.Status
+
+# The statuses create_peer accepts: anyone else reaches a status through a status change.
+NEW_PEER_STATUSES = [Status.REFERRED, Status.WAITING]
+
+
+class PreferredTimeInline(admin.TabularInline):
+    model = PreferredTime
+    formset = WeeklyWindowFormSet
+    fields = ["weekday", "starts_at", "ends_at"]
+    extra = 0
+
+
+class StatusLogInline(LogInline):
+    model = PeerStatusChange
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
+    verbose_name_plural = "status history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+@admin.register(Peer)
+class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "preferred_name",
+        "area",
+        "status",
+        "waiting_since",
+        "referral_source",
+    ]
+    list_display_links = ["reference", "preferred_name"]
+    list_filter = ["status", "area", "referral_source"]
+    list_select_related = ["area"]
+    ordering = [F("waiting_since").asc(nulls_last=True), "id"]
+    search_fields = ["preferred_name", "full_name", "phone"]
+    search_help_text = "A reference (P-000123), a name, or a phone number in any form."
+    actions = status_actions(
+        change_peer_status,
+        subject="peer",
+        targets={
+            Status.WAITING: "Put on the waiting list",
+            Status.PAUSED: "Pause",
+            Status.CLOSED: "Close",
+        },
+    )
+    inlines = [PreferredTimeInline, StatusLogInline]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    fieldsets = [
+        (None, {"fields": ["preferred_name", "full_name", "phone", "area", "status"]}),
+        ("Referral", {"fields": ["referral_source", "referred_on", "waiting_since"]}),
+        (
+            "What they would like",
+            {
+                "fields": [
+                    "preferred_supporter_gender",
+                    "gender",
+                    "languages",
+                    "focuses",
+                    ("meets_in_person", "meets_by_phone", "meets_by_video"),
+                ]
+            },
+        ),
+        ("Texts", {"fields": ["sms_consent", "sms_consent_at"]}),
+        ("Notes", {"fields": ["notes"]}),
+    ]
+    record_fieldset = (
+        "Record",
+        {"fields": ["status_changed_at", "created_at", "updated_at"], "classes": ["collapse"]},
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        peer_id = Peer.id_from_reference(search_term)
+        if peer_id is not None:
+            found |= queryset.filter(pk=peer_id)
+        return found, may_have_duplicates
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        first, *others = self.fieldsets
+        name, options = first
+        described = {
+            **options,
+            "description": "To change the status, tick this person on the list and choose an "
+            "action there (Put on the waiting list, Pause, Close): it checks that the move is "
+            "allowed and records it in the status history below. A match sets “matched”.",
+        }
+        return [(name, described), *others, self.record_fieldset]
+
+    def get_readonly_fields(self, request, obj=None):
+        always = [
+            "waiting_since",
+            "sms_consent_at",
+            "status_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+        return [*always, "status"] if obj else always
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            kwargs["choices"] = [(status.value, status.label) for status in NEW_PEER_STATUSES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.display(description="reference", ordering="id")
+    def reference(self, peer):
+        return peer.reference
+
+
+@admin.register(PreferredTime)
+class PreferredTimeAdmin(admin.ModelAdmin):
+    list_display = ["peer", "weekday", "starts_at", "ends_at"]
+    list_filter = ["weekday"]
+    list_select_related = ["peer"]
+    search_fields = ["peer__preferred_name", "peer__full_name"]
+    autocomplete_fields = ["peer"]
+
+
+@admin.register(PeerStatusChange)
+class PeerStatusChangeAdmin(LogAdmin):
+    list_display = ["changed_at", "peer", "from_status", "to_status", "changed_by", "note"]
+    list_filter = ["to_status", "from_status"]
+    list_select_related = ["peer", "changed_by"]
+    search_fields = ["peer__preferred_name", "peer__full_name", "note"]
+    date_hierarchy = "changed_at"
