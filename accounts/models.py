@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from accounts.coordinators import COORDINATORS_GROUP
+from community.coordinators import COORDINATORS_GROUP
 from community.phones import PhoneField
 
 

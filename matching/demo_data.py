@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.coordinators import COORDINATORS_GROUP
+from community.coordinators import COORDINATORS_GROUP
 from community.models import Area, Focus, Gender, Language
 from community.phones import FICTIONAL_PREFIX
 from community.validated_save import save_validated

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from accounts.coordinators import COORDINATORS_GROUP
+from community.coordinators import COORDINATORS_GROUP
 from tests.factories import UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from accounts.coordinators import grant_to_coordinators
+from community.coordinators import grant_to_coordinators
 
 
 class Migration(migrations.Migration):

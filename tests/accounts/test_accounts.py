@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounts.coordinators import COORDINATORS_GROUP
 from accounts.models import User
+from community.coordinators import COORDINATORS_GROUP
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

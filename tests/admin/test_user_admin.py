@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from accounts.coordinators import COORDINATORS_GROUP
 from accounts.models import User
+from community.coordinators import COORDINATORS_GROUP
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

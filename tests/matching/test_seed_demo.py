@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, F, Q
 
-from accounts.coordinators import COORDINATORS_GROUP
+from community.coordinators import COORDINATORS_GROUP
 from community.models import Focus
 from matching.demo_data import (
     DEMO_COORDINATOR_EMAIL,
