@@ -38,7 +38,7 @@ run: seed
 	wait
 
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: install-dev
 	$(BIN)/ruff check .
