@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.db.models import F
 
 from community.admin import (
     LogAdmin,
@@ -12,7 +11,7 @@ from community.admin import (
     WeeklyWindowFormSet,
     status_actions,
 )
-from peers.models import Peer, PeerStatusChange, PreferredTime
+from peers.models import Peer, PeerStatusChange, PreferredTime, on_waiting_list_since
 from peers.services import change_peer_status
 
 Status = Peer.Status
@@ -44,13 +43,14 @@ class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "preferred_name",
         "area",
         "status",
-        "waiting_since",
+        "on_waiting_list_since",
         "referral_source",
     ]
     list_display_links = ["reference", "preferred_name"]
     list_filter = ["status", "area", "referral_source"]
     list_select_related = ["area"]
-    ordering = [F("waiting_since").asc(nulls_last=True), "id"]
+    # Those waiting for a supporter first, longest waiting first; everyone else after.
+    ordering = [on_waiting_list_since().asc(nulls_last=True), "id"]
     search_fields = ["preferred_name", "full_name", "phone"]
     search_help_text = "A reference (P-000123), a name, or a phone number in any form."
     actions = status_actions(
@@ -121,6 +121,13 @@ class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
         if db_field.name == "status":
             kwargs["choices"] = [(status.value, status.label) for status in NEW_PEER_STATUSES]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).waiting_first()
+
+    @admin.display(description="waiting since", ordering="on_waiting_list_since")
+    def on_waiting_list_since(self, peer):
+        return peer.on_waiting_list_since
 
     @admin.display(description="reference", ordering="id")
     def reference(self, peer):

@@ -21,6 +21,23 @@ from community.phones import PhoneField
 REFERENCE_PATTERN = re.compile(r"^\s*P-?0*(\d{1,12})\s*$", re.IGNORECASE)
 
 
+def on_waiting_list_since():
+    """When a peer joined the waiting list, for those waiting now; empty for everyone else."""
+    return models.Case(
+        models.When(status="waiting", then=models.F("waiting_since")),
+        default=None,
+        output_field=models.DateTimeField(),
+    )
+
+
+class PeerQuerySet(models.QuerySet):
+    def waiting_first(self):
+        """Those waiting for a supporter first, longest waiting first; everyone else after."""
+        return self.annotate(on_waiting_list_since=on_waiting_list_since()).order_by(
+            on_waiting_list_since().asc(nulls_last=True), "id"
+        )
+
+
 class Peer(MeetingModes, SmsConsent, models.Model):
     """A person in recovery who has asked for, or been referred for, a peer supporter.
 
@@ -74,6 +91,8 @@ class Peer(MeetingModes, SmsConsent, models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PeerQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from community.errors import StateConflict
 from peers import services
@@ -101,3 +102,26 @@ def test_a_peer_phone_is_optional_but_checked_when_given():
         services.create_peer(preferred_name="Sam", area=area(), phone="077009")
     assert "not a valid phone number" in refused.value.message_dict["phone"][0]
     assert Peer.objects.count() == 1
+
+
+def test_the_waiting_list_comes_first_longest_waiting_first():
+    now = timezone.now()
+    recent = PeerFactory(status="waiting", waiting_since=now - datetime.timedelta(days=2))
+    longest = PeerFactory(status="waiting", waiting_since=now - datetime.timedelta(days=40))
+    matched_long_ago = PeerFactory(
+        status="matched", waiting_since=now - datetime.timedelta(days=90)
+    )
+    referred = PeerFactory(status="referred")
+    ordered = list(Peer.objects.waiting_first())
+    assert ordered == [longest, recent, matched_long_ago, referred]
+    assert ordered[2].on_waiting_list_since is None
+
+
+def test_the_admin_list_shows_the_waiting_list_first(coordinator_client):
+    waiting = PeerFactory(
+        status="waiting", waiting_since=timezone.now() - datetime.timedelta(days=3)
+    )
+    PeerFactory(status="matched", waiting_since=timezone.now() - datetime.timedelta(days=90))
+    page = coordinator_client.get("/admin/peers/peer/")
+    rows = list(page.context["cl"].result_list)
+    assert rows[0] == waiting
