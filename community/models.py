@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -127,6 +128,26 @@ def person_constraints(prefix):
             violation_error_message="Choose at least one way of meeting.",
         ),
     ]
+
+
+class StatusChange(models.Model):
+    """One move of a record from one status to another: when, by whom, and why.
+
+    Subclasses add the record and the `from_status` and `to_status` fields with their choices.
+    """
+
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class Weekday(models.IntegerChoices):

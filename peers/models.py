@@ -1,6 +1,5 @@
 import re
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +11,7 @@ from community.models import (
     Language,
     MeetingModes,
     SmsConsent,
+    StatusChange,
     WeeklyWindow,
     person_constraints,
     window_ends_after_start,
@@ -131,21 +131,10 @@ class Peer(MeetingModes, SmsConsent, models.Model):
         return int(found.group(1)) if found else None
 
 
-class PeerStatusChange(models.Model):
+class PeerStatusChange(StatusChange):
     peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="status_log")
     from_status = models.CharField(max_length=20, choices=Peer.Status.choices)
     to_status = models.CharField(max_length=20, choices=Peer.Status.choices)
-    changed_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-
-    def __str__(self):
-        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class PreferredTime(WeeklyWindow):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from community.errors import StateConflict
+from community.transitions import Transitions
 from community.validated_save import save_validated
 from peers.models import Peer, PeerStatusChange, PreferredTime
 
@@ -12,34 +12,24 @@ Status = Peer.Status
 
 # Where a peer may go from each status. Matching a peer is the matching app's job, through
 # an approved match; a closed record can be reopened onto the waiting list.
-PEER_TRANSITIONS = {
-    Status.REFERRED: {Status.WAITING, Status.CLOSED},
-    Status.WAITING: {Status.MATCHED, Status.PAUSED, Status.CLOSED},
-    Status.MATCHED: {Status.WAITING, Status.PAUSED, Status.CLOSED},
-    Status.PAUSED: {Status.WAITING, Status.CLOSED},
-    Status.CLOSED: {Status.WAITING},
-}
+PEER_TRANSITIONS = Transitions(
+    Status,
+    {
+        Status.REFERRED: {Status.WAITING, Status.CLOSED},
+        Status.WAITING: {Status.MATCHED, Status.PAUSED, Status.CLOSED},
+        Status.MATCHED: {Status.WAITING, Status.PAUSED, Status.CLOSED},
+        Status.PAUSED: {Status.WAITING, Status.CLOSED},
+        Status.CLOSED: {Status.WAITING},
+    },
+)
 
 
 @transaction.atomic
 def change_peer_status(*, peer, to, by=None, note=""):
     """Move a peer to another status, if the move is allowed, and log it with its date."""
-    try:
-        target = Status(to)
-    except ValueError:
-        choices = ", ".join(Status.values)
-        raise ValidationError(
-            {"status": f"“{to}” is not a status. Choose one of: {choices}."}
-        ) from None
     peer = Peer.objects.select_for_update().get(pk=peer.pk)
-    current = Status(peer.status)
-    if target not in PEER_TRANSITIONS[current]:
-        allowed = ", ".join(s.label.lower() for s in Status if s in PEER_TRANSITIONS[current])
-        raise StateConflict(
-            f"{peer.reference} is {current.label.lower()} and cannot become "
-            f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",
-            code="invalid_transition",
-        )
+    current = peer.status
+    target = PEER_TRANSITIONS.check(current=current, to=to, who=peer.reference)
     now = timezone.now()
     peer.status = target
     peer.status_changed_at = now

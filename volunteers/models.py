@@ -14,6 +14,7 @@ from community.models import (
     Language,
     MeetingModes,
     SmsConsent,
+    StatusChange,
     WeeklyWindow,
     person_constraints,
     window_ends_after_start,
@@ -190,21 +191,10 @@ class Volunteer(MeetingModes, SmsConsent, models.Model):
         return f"{self.preferred_name} ({self.full_name})"
 
 
-class VolunteerStatusChange(models.Model):
+class VolunteerStatusChange(StatusChange):
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="status_log")
     from_status = models.CharField(max_length=20, choices=Volunteer.Status.choices)
     to_status = models.CharField(max_length=20, choices=Volunteer.Status.choices)
-    changed_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-changed_at", "-id"]
-
-    def __str__(self):
-        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class TrainingRecordQuerySet(models.QuerySet):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from community.errors import StateConflict
+from community.transitions import Transitions
 from community.validated_save import save_validated
 from volunteers.models import (
     Absence,
@@ -19,34 +19,24 @@ Status = Volunteer.Status
 
 # Where a volunteer may go from each status. Leaving is always possible; a volunteer who
 # left and comes back starts again as an applicant.
-VOLUNTEER_TRANSITIONS = {
-    Status.APPLICANT: {Status.IN_TRAINING, Status.LEFT},
-    Status.IN_TRAINING: {Status.APPLICANT, Status.ACTIVE, Status.PAUSED, Status.LEFT},
-    Status.ACTIVE: {Status.PAUSED, Status.LEFT},
-    Status.PAUSED: {Status.ACTIVE, Status.IN_TRAINING, Status.LEFT},
-    Status.LEFT: {Status.APPLICANT},
-}
+VOLUNTEER_TRANSITIONS = Transitions(
+    Status,
+    {
+        Status.APPLICANT: {Status.IN_TRAINING, Status.LEFT},
+        Status.IN_TRAINING: {Status.APPLICANT, Status.ACTIVE, Status.PAUSED, Status.LEFT},
+        Status.ACTIVE: {Status.PAUSED, Status.LEFT},
+        Status.PAUSED: {Status.ACTIVE, Status.IN_TRAINING, Status.LEFT},
+        Status.LEFT: {Status.APPLICANT},
+    },
+)
 
 
 @transaction.atomic
 def change_volunteer_status(*, volunteer, to, by=None, note=""):
     """Move a volunteer to another status, if the move is allowed, and log it."""
-    try:
-        target = Status(to)
-    except ValueError:
-        choices = ", ".join(Status.values)
-        raise ValidationError(
-            {"status": f"“{to}” is not a status. Choose one of: {choices}."}
-        ) from None
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-    current = Status(volunteer.status)
-    if target not in VOLUNTEER_TRANSITIONS[current]:
-        allowed = ", ".join(s.label.lower() for s in Status if s in VOLUNTEER_TRANSITIONS[current])
-        raise StateConflict(
-            f"{volunteer.preferred_name} is {current.label.lower()} and cannot become "
-            f"{target.label.lower()}; from {current.label.lower()} they can become: {allowed}.",
-            code="invalid_transition",
-        )
+    current = volunteer.status
+    target = VOLUNTEER_TRANSITIONS.check(current=current, to=to, who=volunteer.preferred_name)
     now = timezone.now()
     volunteer.status = target
     volunteer.status_changed_at = now
