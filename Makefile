@@ -29,13 +29,12 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# Serves the site and runs the task worker together; Ctrl-C stops both.
+# Serves the site in the foreground and the task worker beside it; Ctrl-C stops both.
 run: seed
 	@echo "PeerPath on http://$(HOST):$(PORT)/admin/ (Ctrl-C stops the site and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py qcluster & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload & \
-	wait
+	@$(BIN)/python manage.py qcluster & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/pytest -n 2
