@@ -102,6 +102,14 @@ class WeeklyWindowFormSet(BaseInlineFormSet):
                     )
 
 
+class WeeklyWindowInline(admin.TabularInline):
+    """A person's weekly windows on their page. Subclasses set `model`."""
+
+    formset = WeeklyWindowFormSet
+    fields = ["weekday", "starts_at", "ends_at"]
+    extra = 0
+
+
 class LogAdmin(admin.ModelAdmin):
     """A history that is written by the services and only read here."""
 
@@ -115,11 +123,16 @@ class LogAdmin(admin.ModelAdmin):
         return False
 
 
-class LogInline(admin.TabularInline):
-    """A read-only history shown at the foot of the record it belongs to."""
+class StatusLogInline(admin.TabularInline):
+    """A record's status history, read-only, at the foot of its page. Subclasses set `model`."""
 
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
+    verbose_name_plural = "status history"
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
 
     def has_add_permission(self, request, obj=None):
         return False

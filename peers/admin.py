@@ -6,9 +6,9 @@ from django.db import models
 
 from community.admin import (
     LogAdmin,
-    LogInline,
     PhoneSearchMixin,
-    WeeklyWindowFormSet,
+    StatusLogInline,
+    WeeklyWindowInline,
     status_actions,
 )
 from peers.models import Peer, PeerStatusChange, PreferredTime, on_waiting_list_since
@@ -20,20 +20,12 @@ Status = Peer.Status
 NEW_PEER_STATUSES = [Status.REFERRED, Status.WAITING]
 
 
-class PreferredTimeInline(admin.TabularInline):
+class PreferredTimeInline(WeeklyWindowInline):
     model = PreferredTime
-    formset = WeeklyWindowFormSet
-    fields = ["weekday", "starts_at", "ends_at"]
-    extra = 0
 
 
-class StatusLogInline(LogInline):
+class PeerStatusLogInline(StatusLogInline):
     model = PeerStatusChange
-    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
-    verbose_name_plural = "status history"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
 
 
 @admin.register(Peer)
@@ -62,7 +54,7 @@ class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
             Status.CLOSED: "Close",
         },
     )
-    inlines = [PreferredTimeInline, StatusLogInline]
+    inlines = [PreferredTimeInline, PeerStatusLogInline]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
         (None, {"fields": ["preferred_name", "full_name", "phone", "area", "status"]}),

@@ -8,9 +8,9 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from community.admin import (
     LogAdmin,
-    LogInline,
     PhoneSearchMixin,
-    WeeklyWindowFormSet,
+    StatusLogInline,
+    WeeklyWindowInline,
     status_actions,
 )
 from volunteers.models import (
@@ -63,11 +63,8 @@ class TrainingRecordInline(admin.TabularInline):
     extra = 0
 
 
-class AvailabilityInline(admin.TabularInline):
+class AvailabilityInline(WeeklyWindowInline):
     model = AvailabilityWindow
-    formset = WeeklyWindowFormSet
-    fields = ["weekday", "starts_at", "ends_at"]
-    extra = 0
 
 
 class AbsenceInline(admin.TabularInline):
@@ -76,13 +73,8 @@ class AbsenceInline(admin.TabularInline):
     extra = 0
 
 
-class StatusLogInline(LogInline):
+class VolunteerStatusLogInline(StatusLogInline):
     model = VolunteerStatusChange
-    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
-    verbose_name_plural = "status history"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
 
 
 @admin.register(Volunteer)
@@ -111,7 +103,7 @@ class VolunteerAdmin(PhoneSearchMixin, SpreadsheetAdmin):
             Status.APPLICANT: "Reopen as an applicant",
         },
     )
-    inlines = [TrainingRecordInline, AvailabilityInline, AbsenceInline, StatusLogInline]
+    inlines = [TrainingRecordInline, AvailabilityInline, AbsenceInline, VolunteerStatusLogInline]
     autocomplete_fields = ["user"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
