@@ -32,23 +32,28 @@ def _redis_answers():
         return False
 
 
-def pytest_collection_modifyitems(config, items):
+def _absent_servers():
     absent = {}
     if not _database_is_postgres():
         absent["postgres"] = "needs PostgreSQL: set DATABASE_URL"
     if not settings.REDIS_URL:
         absent["redis"] = "needs Redis: set REDIS_URL"
-    kept, deselected, reasons = [], [], set()
-    for item in items:
-        missing = [name for name in absent if item.get_closest_marker(name)]
-        reasons.update(absent[name] for name in missing)
-        (deselected if missing else kept).append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
+    return absent
+
+
+def pytest_report_header(config):
+    return [
+        f"tests marked {marker} are deselected ({reason})"
+        for marker, reason in _absent_servers().items()
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    absent = _absent_servers()
+    kept = [item for item in items if not any(item.get_closest_marker(m) for m in absent)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_line(f"{len(deselected)} deselected: {'; '.join(sorted(reasons))}")
 
 
 @pytest.fixture(scope="session", autouse=True)
