@@ -110,8 +110,8 @@ class WeeklyWindowInline(admin.TabularInline):
     extra = 0
 
 
-class LogAdmin(admin.ModelAdmin):
-    """A history that is written by the services and only read here."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services (histories, matches), to be read here."""
 
     def has_add_permission(self, request):
         return False
@@ -139,3 +139,23 @@ class StatusLogInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class StatusThroughActionsMixin:
+    """A record whose status moves only through the list's actions (which call its service).
+
+    The change page shows the status read-only, with `status_help` above it saying how to
+    change it, and a collapsed "Record" section with the dates of the record.
+    """
+
+    status_help = ""
+    record_fieldset = (
+        "Record",
+        {"fields": ["status_changed_at", "created_at", "updated_at"], "classes": ["collapse"]},
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        (name, options), *others = self.fieldsets
+        return [(name, {**options, "description": self.status_help}), *others, self.record_fieldset]

@@ -9,8 +9,9 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from community.admin import ReadOnlyAdmin
 from matching.models import Match
-from peers.admin import PeerAdmin
+from peers.admin import PeerAdmin, PeerReferenceSearchMixin
 from peers.models import Peer
 from volunteers.admin import VolunteerAdmin
 from volunteers.models import Volunteer
@@ -88,7 +89,7 @@ class PeerWithSupporterAdmin(PeerAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
+class MatchAdmin(PeerReferenceSearchMixin, ReadOnlyAdmin):
     """Matches, to look up. Proposing, approving and ending a match check the matching rules,
     so they happen through the matching services, never by editing a row here."""
 
@@ -98,19 +99,4 @@ class MatchAdmin(admin.ModelAdmin):
     search_fields = ["volunteer__preferred_name", "volunteer__full_name", "peer__preferred_name"]
     search_help_text = "A volunteer's name, a peer's name or reference (P-000123)."
     date_hierarchy = "proposed_at"
-
-    def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        peer_id = Peer.id_from_reference(search_term)
-        if peer_id is not None:
-            found |= queryset.filter(peer_id=peer_id)
-        return found, may_have_duplicates
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    peer_id_field = "peer_id"

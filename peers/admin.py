@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.db import models
 
 from community.admin import (
-    LogAdmin,
     PhoneSearchMixin,
+    ReadOnlyAdmin,
     StatusLogInline,
+    StatusThroughActionsMixin,
     WeeklyWindowInline,
     status_actions,
 )
@@ -28,8 +29,23 @@ class PeerStatusLogInline(StatusLogInline):
     model = PeerStatusChange
 
 
+class PeerReferenceSearchMixin:
+    """Search that also finds a peer by reference ("P-000123", "p123")."""
+
+    peer_id_field = "pk"
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        peer_id = Peer.id_from_reference(search_term)
+        if peer_id is not None:
+            found |= queryset.filter(**{self.peer_id_field: peer_id})
+        return found, may_have_duplicates
+
+
 @admin.register(Peer)
-class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
+class PeerAdmin(
+    StatusThroughActionsMixin, PeerReferenceSearchMixin, PhoneSearchMixin, admin.ModelAdmin
+):
     list_display = [
         "reference",
         "preferred_name",
@@ -74,30 +90,11 @@ class PeerAdmin(PhoneSearchMixin, admin.ModelAdmin):
         ("Texts", {"fields": ["sms_consent", "sms_consent_at"]}),
         ("Notes", {"fields": ["notes"]}),
     ]
-    record_fieldset = (
-        "Record",
-        {"fields": ["status_changed_at", "created_at", "updated_at"], "classes": ["collapse"]},
+    status_help = (
+        "To change the status, tick this person on the list and choose an action there (Put "
+        "on the waiting list, Pause, Close): it checks that the move is allowed and records it "
+        "in the status history below. A match sets “matched”."
     )
-
-    def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        peer_id = Peer.id_from_reference(search_term)
-        if peer_id is not None:
-            found |= queryset.filter(pk=peer_id)
-        return found, may_have_duplicates
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return self.fieldsets
-        first, *others = self.fieldsets
-        name, options = first
-        described = {
-            **options,
-            "description": "To change the status, tick this person on the list and choose an "
-            "action there (Put on the waiting list, Pause, Close): it checks that the move is "
-            "allowed and records it in the status history below. A match sets “matched”.",
-        }
-        return [(name, described), *others, self.record_fieldset]
 
     def get_readonly_fields(self, request, obj=None):
         always = [
@@ -136,7 +133,7 @@ class PreferredTimeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PeerStatusChange)
-class PeerStatusChangeAdmin(LogAdmin):
+class PeerStatusChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "peer", "from_status", "to_status", "changed_by", "note"]
     list_filter = ["to_status", "from_status"]
     list_select_related = ["peer", "changed_by"]

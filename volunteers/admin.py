@@ -7,9 +7,10 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from community.admin import (
-    LogAdmin,
     PhoneSearchMixin,
+    ReadOnlyAdmin,
     StatusLogInline,
+    StatusThroughActionsMixin,
     WeeklyWindowInline,
     status_actions,
 )
@@ -78,7 +79,7 @@ class VolunteerStatusLogInline(StatusLogInline):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(PhoneSearchMixin, SpreadsheetAdmin):
+class VolunteerAdmin(StatusThroughActionsMixin, PhoneSearchMixin, SpreadsheetAdmin):
     list_display = [
         "preferred_name",
         "full_name",
@@ -124,28 +125,16 @@ class VolunteerAdmin(PhoneSearchMixin, SpreadsheetAdmin):
         ("Texts and the app", {"fields": ["sms_consent", "sms_consent_at", "user"]}),
         ("Notes", {"fields": ["notes"]}),
     ]
-    record_fieldset = (
-        "Record",
-        {"fields": ["status_changed_at", "created_at", "updated_at"], "classes": ["collapse"]},
+    status_help = (
+        "To change the status, tick the volunteer on the volunteer list and choose an action "
+        "there (Mark as active, Pause, ...): it checks that the move is allowed and records it "
+        "in the status history below."
     )
 
     resource_classes = [VolunteerResource]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_training_state().with_next_absence()
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return self.fieldsets
-        first, *others = self.fieldsets
-        name, options = first
-        described = {
-            **options,
-            "description": "To change the status, tick the volunteer on the volunteer list "
-            "and choose an action there (Mark as active, Pause, ...): it checks that the move "
-            "is allowed and records it in the status history below.",
-        }
-        return [(name, described), *others, self.record_fieldset]
 
     def get_readonly_fields(self, request, obj=None):
         always = ["sms_consent_at", "status_changed_at", "created_at", "updated_at"]
@@ -209,7 +198,7 @@ class AbsenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(VolunteerStatusChange)
-class VolunteerStatusChangeAdmin(LogAdmin):
+class VolunteerStatusChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "volunteer", "from_status", "to_status", "changed_by", "note"]
     list_filter = ["to_status", "from_status"]
     list_select_related = ["volunteer", "changed_by"]
