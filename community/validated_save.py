@@ -19,3 +19,10 @@ def save_validated(instance):
             f"Not saved: it conflicts with a record saved at the same moment ({error})."
         ) from error
     return instance
+
+
+def change_validated(instance, **fields):
+    """Set the given fields, then validate and save as `save_validated` does."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return save_validated(instance)

@@ -67,15 +67,20 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",
     "django_q",
     "import_export",
     "phonenumber_field",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "community",
     "volunteers",
     "peers",
     "matching",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +158,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "PeerPath"
 REQUIRE_COORDINATOR_MFA = env_bool("REQUIRE_COORDINATOR_MFA", not DEBUG)
 
+# allauth's headless API for apps (/_allauth/app/v1/) and browsers (/_allauth/browser/v1/),
+# with its OpenAPI specification served from PeerPath's own static files.
+HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/swagger_local.html"
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
@@ -166,6 +177,73 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "PeerPath <peerpath@localhost>")
+
+# Throttle counts and allauth's rate limits live in the cache: shared through Redis when
+# REDIS_URL is set (several web processes), in each process's memory otherwise.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if env("REDIS_URL"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+        "KEY_PREFIX": "peerpath",
+    }
+
+# The REST API under /api/v1/: one set of conventions for every endpoint (see api/).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.SessionTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsCoordinator"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "api.filters.KnownParametersOnly",
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.NameAndPhoneSearch",
+        "api.filters.Ordering",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_RATE", "60/minute"),
+        "user": env("API_USER_RATE", "1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "DATETIME_FORMAT": "iso-8601",
+    "DATE_FORMAT": "iso-8601",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PeerPath API",
+    "DESCRIPTION": (
+        "The REST API of PeerPath for the partner app and integrations. Sign in through "
+        "allauth's headless API (`/_allauth/app/v1/auth/login`) and send the session token "
+        "it returns as `X-Session-Token`. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "ENUM_NAME_OVERRIDES": {
+        "GenderEnum": "community.models.Gender",
+        "VolunteerStatusEnum": "volunteers.models.Volunteer.Status",
+        "PeerStatusEnum": "peers.models.Peer.Status",
+        "TrainingStateEnum": "volunteers.models.TrainingState",
+    },
+}
 
 # Background tasks: django-q2 on the database by default, on Redis when REDIS_URL is set.
 REDIS_URL = env("REDIS_URL")

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.transitions import Transitions
-from community.validated_save import save_validated
+from community.validated_save import change_validated, save_validated
 from peers.models import Peer, PeerStatusChange, PreferredTime
 
 Status = Peer.Status
@@ -72,3 +72,13 @@ def add_preferred_time(*, peer, weekday, starts_at, ends_at):
     return save_validated(
         PreferredTime(peer=peer, weekday=weekday, starts_at=starts_at, ends_at=ends_at)
     )
+
+
+@transaction.atomic
+def change_preferred_time(*, window, **fields):
+    return change_validated(window, **fields)
+
+
+@transaction.atomic
+def remove_preferred_time(*, window):
+    window.delete()

@@ -66,6 +66,18 @@ def _servers_answer():
         pytest.exit(message + ": start it, or unset REDIS_URL", returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings, request):
+    """Each test counts throttles and rate limits in a cache of its own, never in Redis,
+    so tests running side by side do not throttle each other."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
 @pytest.fixture
 def coordinator(db):
     user = UserFactory(email="coordinator@example.org", is_staff=True)

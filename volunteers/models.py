@@ -122,6 +122,15 @@ class VolunteerQuerySet(models.QuerySet):
     def in_training_state(self, state, *, on=None, within_days=None):
         return self.with_training_state(on=on, within_days=within_days).filter(training_state=state)
 
+    def with_required_training(self):
+        """Prefetch each volunteer's records of required courses, for `training_gaps`."""
+        records = TrainingRecord.objects.filter(course__required_for_matching=True).only(
+            "id", "volunteer_id", "course_id", "completed_on", "expires_on"
+        )
+        return self.prefetch_related(
+            models.Prefetch("training_records", queryset=records, to_attr="required_records")
+        )
+
     def with_next_absence(self, *, on=None):
         on = on or timezone.localdate()
         upcoming = Absence.objects.filter(volunteer=OuterRef("pk"), ends_on__gte=on).order_by(
@@ -189,6 +198,31 @@ class Volunteer(MeetingModes, SmsConsent, models.Model):
 
     def __str__(self):
         return f"{self.preferred_name} ({self.full_name})"
+
+
+def training_gaps(records, required_courses, *, on=None, within_days=None):
+    """Which required courses a volunteer lacks on the day, has lapsed, or will soon lapse.
+
+    `records` are the volunteer's records of required courses (see `with_required_training`).
+    The states follow `with_training_state`: "missing" (never done) and "expired" make the
+    volunteer lapsed; "expiring" (not current `within_days` ahead) makes them expiring.
+    """
+    on = on or timezone.localdate()
+    within_days = settings.TRAINING_EXPIRY_WARNING_DAYS if within_days is None else within_days
+    horizon = on + datetime.timedelta(days=within_days)
+    gaps = []
+    for course in required_courses:
+        mine = [record for record in records if record.course_id == course.pk]
+        current = [record for record in mine if record.is_current(on)]
+        if not mine:
+            gaps.append({"course": course, "state": "missing", "expires_on": None})
+        elif not current:
+            last = max((r.expires_on for r in mine if r.expires_on), default=None)
+            gaps.append({"course": course, "state": "expired", "expires_on": last})
+        elif not any(record.is_current(horizon) for record in current):
+            lasts = max(record.expires_on for record in current)
+            gaps.append({"course": course, "state": "expiring", "expires_on": lasts})
+    return gaps
 
 
 class VolunteerStatusChange(StatusChange):

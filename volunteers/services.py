@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.transitions import Transitions
-from community.validated_save import save_validated
+from community.validated_save import change_validated, save_validated
 from volunteers.models import (
     Absence,
     AvailabilityWindow,
@@ -74,14 +74,18 @@ def update_volunteer(*, volunteer, languages=None, focuses=None, **fields):
     return volunteer
 
 
+def _course_by_code(code):
+    found = Course.objects.filter(code__iexact=code.strip()).first()
+    if found is None:
+        raise ValidationError({"course": f"There is no course with the code “{code}”."})
+    return found
+
+
 @transaction.atomic
 def record_training(*, volunteer, course, completed_on, expires_on=None, notes=""):
     """Record a completed course; its expiry follows from the course unless given."""
     if isinstance(course, str):
-        found = Course.objects.filter(code__iexact=course.strip()).first()
-        if found is None:
-            raise ValidationError({"course": f"There is no course with the code “{course}”."})
-        course = found
+        course = _course_by_code(course)
     record = TrainingRecord(
         volunteer=volunteer,
         course=course,
@@ -106,3 +110,39 @@ def add_absence(*, volunteer, starts_on, ends_on, reason=""):
     return save_validated(
         Absence(volunteer=volunteer, starts_on=starts_on, ends_on=ends_on, reason=reason)
     )
+
+
+@transaction.atomic
+def change_training_record(*, record, **fields):
+    """Change a training record; its expiry follows a new course or date unless given."""
+    if isinstance(fields.get("course"), str):
+        fields["course"] = _course_by_code(fields["course"])
+    if "expires_on" not in fields and {"course", "completed_on"} & fields.keys():
+        course = fields.get("course", record.course)
+        fields["expires_on"] = course.expiry_for(fields.get("completed_on", record.completed_on))
+    return change_validated(record, **fields)
+
+
+@transaction.atomic
+def remove_training_record(*, record):
+    record.delete()
+
+
+@transaction.atomic
+def change_availability(*, window, **fields):
+    return change_validated(window, **fields)
+
+
+@transaction.atomic
+def remove_availability(*, window):
+    window.delete()
+
+
+@transaction.atomic
+def change_absence(*, absence, **fields):
+    return change_validated(absence, **fields)
+
+
+@transaction.atomic
+def remove_absence(*, absence):
+    absence.delete()

@@ -1,0 +1,137 @@
+"""The filter backends every list shares: strict parameters, name and phone search, ordering.
+
+A parameter the API does not know, or an ordering it cannot apply, is refused with a 400
+that lists what would work: a typo never silently returns the unfiltered list.
+"""
+
+import re
+
+from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
+
+ALWAYS_ALLOWED = {"page", "page_size", "format"}
+PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{4,}$")
+
+
+def phone_digits(text):
+    """The digits of a (partial) UK phone number as they appear in E.164, or None."""
+    if not PHONE_LIKE.match(text.strip()):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 4:
+        return None
+    if text.strip().startswith("+"):
+        return digits
+    if digits.startswith("00"):
+        return digits[2:]
+    if digits.startswith("0"):
+        return "44" + digits[1:]
+    return digits
+
+
+class KnownParametersOnly(filters.BaseFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        known = set(ALWAYS_ALLOWED)
+        filterset_class = DjangoFilterBackend().get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        if getattr(view, "search_fields", None):
+            known.add(filters.SearchFilter.search_param)
+        if getattr(view, "ordering_fields", None):
+            known.add(filters.OrderingFilter.ordering_param)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            choices = ", ".join(sorted(known))
+            raise ValidationError(
+                {name: [f"Unknown parameter; this list accepts: {choices}."] for name in unknown}
+            )
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return []
+
+
+class NameAndPhoneSearch(filters.SearchFilter):
+    """`search` matches names (every word), phone numbers typed in any common UK form, and
+    whatever else a view adds through `extra_search(term)` (a peer's reference, say)."""
+
+    search_description = (
+        "Words to find in names; or a phone number, whole or in part, in any common UK form."
+    )
+
+    def get_search_terms(self, request):
+        text = request.query_params.get(self.search_param, "").replace("\x00", "")
+        if phone_digits(text):
+            return [text.strip()]
+        return super().get_search_terms(request)
+
+    def filter_queryset(self, request, queryset, view):
+        fields = self.get_search_fields(view, request)
+        terms = self.get_search_terms(request)
+        if not fields or not terms:
+            return queryset
+        phone_field = getattr(view, "phone_search_field", None)
+        extra_search = getattr(view, "extra_search", None)
+        for term in terms:
+            condition = Q()
+            for field in fields:
+                condition |= Q(**{f"{field}__icontains": term})
+            digits = phone_digits(term)
+            if phone_field and digits:
+                condition |= Q(**{f"{phone_field}__contains": digits})
+            if extra_search:
+                condition |= extra_search(term) or Q()
+            queryset = queryset.filter(condition)
+        return queryset
+
+
+class Ordering(filters.OrderingFilter):
+    """`ordering` by the fields a view lists (a leading `-` for descending), ties by id."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None or not raw.strip():
+            return self.get_default_ordering(view)
+        wanted = [term.strip() for term in raw.split(",") if term.strip()]
+        valid = self.remove_invalid_fields(queryset, wanted, view, request)
+        if len(valid) != len(wanted):
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot order by “{raw}”. Choose from: "
+                        f"{', '.join(self.allowed_fields(view))}; put - first for descending."
+                    ]
+                }
+            )
+        return valid
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if ordering:
+            tie = "-pk" if ordering[-1].startswith("-") else "pk"
+            return queryset.order_by(*ordering, tie)
+        return queryset
+
+    @staticmethod
+    def allowed_fields(view):
+        return [field for field in view.ordering_fields]
+
+    def get_schema_operation_parameters(self, view):
+        allowed = self.allowed_fields(view)
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by this field; put - first for descending. "
+                f"By default: {', '.join(view.ordering)}."
+                if getattr(view, "ordering", None)
+                else "Sort by this field; put - first for descending.",
+                "schema": {
+                    "type": "string",
+                    "enum": [name for field in allowed for name in (field, f"-{field}")],
+                },
+            }
+        ]

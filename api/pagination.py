@@ -1,0 +1,55 @@
+"""Page-number pagination, the same on every list: `page`, `page_size` (1 to 100, default 25)."""
+
+from django.core.paginator import InvalidPage
+from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    page_size_query_description = "How many results a page holds: 1 to 100, 25 by default."
+    page_query_description = "Which page of results, from 1."
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {
+                    "page_size": [
+                        f"“{raw}” is not a page size: give a whole number from 1 to "
+                        f"{self.max_page_size}."
+                    ]
+                }
+            )
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        raw = request.query_params.get(self.page_query_param, "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            raise ValidationError(
+                {"page": [f"“{raw}” is not a page number: give a whole number from 1."]}
+            ) from None
+        if number < 1:
+            raise ValidationError({"page": ["Pages are numbered from 1."]})
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage:
+            pages = paginator.num_pages
+            raise NotFound(
+                f"There is no page {number}: the results fill {pages} "
+                f"page{'s' if pages != 1 else ''} of {page_size}."
+            ) from None
+        return list(self.page)

@@ -1,0 +1,189 @@
+"""The OpenAPI contract: every operation with a summary, examples and its error responses.
+
+Views describe themselves with a few attributes, read here:
+- `example`: one object as the API returns it (wrapped in a page for lists);
+- `request_example`: a body for create and change; `action_examples` per extra action;
+- `summaries`: summaries for extra actions (standard actions are named from the model);
+- `conflict_actions`: the actions that can answer 409.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+from api import problems
+
+STANDARD_SUMMARIES = {
+    "list": "List {plural}",
+    "create": "Add a {singular}",
+    "retrieve": "Read a {singular}",
+    "update": "Replace a {singular}",
+    "partial_update": "Change a {singular}",
+    "destroy": "Delete a {singular}",
+}
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem: what went wrong, for a person and for a program."""
+
+    type = serializers.CharField(help_text="A URI naming the kind of problem, or about:blank.")
+    title = serializers.CharField(help_text="A short summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong here, in words a person can act on.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. not_found.")
+    instance = serializers.CharField(required=False, help_text="The path that was requested.")
+
+
+class ValidationProblemSerializer(ProblemSerializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Field name (nested names joined by dots; non_field_errors for the whole "
+        "request) to the messages about it.",
+    )
+
+
+def _problem_example(status, detail, code, **extra):
+    body = problems.problem(status, detail, code=code, **extra)
+    return OpenApiExample(f"{status}", value=body, status_codes=[str(status)], response_only=True)
+
+
+ERRORS = {
+    "400": OpenApiResponse(
+        ValidationProblemSerializer,
+        "The request is not valid; `errors` says which fields and why.",
+        [
+            _problem_example(
+                400,
+                "phone: “07911 12” is not a valid phone number: it is too short.",
+                "invalid",
+                type_=problems.VALIDATION_TYPE,
+                title="The request is not valid",
+                errors={"phone": ["“07911 12” is not a valid phone number: it is too short."]},
+            )
+        ],
+    ),
+    "401": OpenApiResponse(
+        ProblemSerializer,
+        "Not signed in: send a valid X-Session-Token.",
+        [
+            _problem_example(
+                401, "Authentication credentials were not provided.", "not_authenticated"
+            )
+        ],
+    ),
+    "403": OpenApiResponse(
+        ProblemSerializer,
+        "Signed in, but not allowed to do this.",
+        [
+            _problem_example(
+                403, "Only coordinators may use this part of the API.", "permission_denied"
+            )
+        ],
+    ),
+    "404": OpenApiResponse(
+        ProblemSerializer,
+        "No such record, or a page past the end of a list.",
+        [_problem_example(404, "No Volunteer matches the given query.", "not_found")],
+    ),
+    "409": OpenApiResponse(
+        ProblemSerializer,
+        "Not possible in the record's current state.",
+        [
+            _problem_example(
+                409,
+                "Aileen is an applicant and cannot become active; from applicant they can "
+                "become: in training, left.",
+                "invalid_transition",
+                type_=problems.STATE_CONFLICT_TYPE,
+                title="Not possible in the current state",
+            )
+        ],
+    ),
+    "429": OpenApiResponse(
+        ProblemSerializer,
+        "Too many requests; `Retry-After` says how many seconds to wait.",
+        [
+            _problem_example(
+                429, "Request was throttled. Expected available in 42 seconds.", "throttled"
+            )
+        ],
+    ),
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _action(self):
+        return getattr(self.view, "action", None) or self.method.lower()
+
+    def _model_names(self):
+        queryset = getattr(self.view, "queryset", None)
+        model = getattr(queryset, "model", None)
+        if model is None:
+            return None, None
+        return str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+
+    def get_summary(self):
+        action = self._action()
+        custom = getattr(self.view, "summaries", {}).get(action)
+        if custom:
+            return custom
+        singular, plural = self._model_names()
+        if action in STANDARD_SUMMARIES and singular:
+            return STANDARD_SUMMARIES[action].format(singular=singular, plural=plural)
+        return None
+
+    def get_examples(self):
+        action = self._action()
+        examples = []
+        per_action = getattr(self.view, "action_examples", {}).get(action, {})
+        request_body = per_action.get("request")
+        if request_body is None and action in {"create", "update", "partial_update"}:
+            request_body = getattr(self.view, "request_example", None)
+        if request_body is not None:
+            examples.append(OpenApiExample("Request", value=request_body, request_only=True))
+        response_body = per_action.get("response", getattr(self.view, "example", None))
+        if response_body is not None and self.method != "DELETE":
+            examples.append(OpenApiExample("Response", value=response_body, response_only=True))
+        return examples
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        action = self._action()
+        codes = ["401", "403", "429"]
+        if self.method in {"POST", "PUT", "PATCH"} or self._is_list_view():
+            codes.append("400")
+        if "{" in self.path or self._is_list_view():
+            codes.append("404")
+        if action in getattr(self.view, "conflict_actions", ()):
+            codes.append("409")
+        for code in sorted(codes):
+            responses.setdefault(
+                code,
+                self._get_response_for_code(
+                    ERRORS[code], code, media_types=[problems.CONTENT_TYPE], direction=direction
+                ),
+            )
+        if "429" in responses:
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait before trying again.",
+                }
+            }
+        return responses
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.SessionTokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Session-Token",
+            "description": "The session token from POST /_allauth/app/v1/auth/login.",
+        }

@@ -1,0 +1,75 @@
+"""What every API serializer shares: unknown fields refused, writes through services.
+
+DRF ignores fields it does not know; PeerPath refuses them, so a misspelt field name is an
+error the caller sees, never a change that silently did not happen.
+"""
+
+from rest_framework import serializers
+
+
+class StrictSerializerMixin:
+    """Refuse unknown fields, and fields that are changed by an action of their own.
+
+    `refused_fields` maps a field name to the message that says how to change it instead.
+    """
+
+    refused_fields = {}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object of field names and values."]}
+            )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        readable = set(self.fields)
+        errors = {}
+        for name in data:
+            if name in self.refused_fields:
+                errors[name] = [self.refused_fields[name]]
+            elif name not in readable:
+                errors[name] = [
+                    f"Unknown field. Fields you can send: {', '.join(sorted(writable))}."
+                ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A model serializer whose `create` and `update` call the owning app's services.
+
+    Subclasses set `create_with` and `update_with`: service functions taking keyword
+    arguments; `update_with` gets the record as `instance_argument`.
+    """
+
+    create_with = None
+    update_with = None
+    instance_argument = "instance"
+
+    def create(self, validated_data):
+        return type(self).create_with(**self.context.get("create_extra", {}), **validated_data)
+
+    def update(self, instance, validated_data):
+        return type(self).update_with(**{self.instance_argument: instance}, **validated_data)
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related record named by its code or slug, matched without regard to case."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no {model} with the {slug_name} “{value}”.",
+        "invalid": "Give the {slug_name} as text.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", slug_name=self.slug_field)
+        found = self.get_queryset().filter(**{f"{self.slug_field}__iexact": data.strip()}).first()
+        if found is None:
+            model = self.get_queryset().model._meta.verbose_name
+            self.fail("does_not_exist", model=model, slug_name=self.slug_field, value=data)
+        return found

@@ -1,0 +1,59 @@
+"""/api/v1/: the resources, the OpenAPI schema and its Swagger UI."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from api import volunteers
+
+
+def nested(prefix, viewset, basename):
+    """List and detail routes for records under a parent, e.g. volunteers/{id}/absences/."""
+    return [
+        path(
+            f"{prefix}/",
+            viewset.as_view({"get": "list", "post": "create"}),
+            name=f"{basename}-list",
+        ),
+        path(
+            f"{prefix}/<int:pk>/",
+            viewset.as_view(
+                {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+            ),
+            name=f"{basename}-detail",
+        ),
+    ]
+
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("volunteers", volunteers.VolunteerViewSet, basename="volunteer")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    *nested(
+        "volunteers/<int:volunteer_id>/training-records",
+        volunteers.TrainingRecordViewSet,
+        "volunteer-training-record",
+    ),
+    *nested(
+        "volunteers/<int:volunteer_id>/availability",
+        volunteers.AvailabilityViewSet,
+        "volunteer-availability",
+    ),
+    *nested(
+        "volunteers/<int:volunteer_id>/absences", volunteers.AbsenceViewSet, "volunteer-absence"
+    ),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="docs",
+    ),
+]
