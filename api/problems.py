@@ -18,7 +18,6 @@ from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from community.errors import StateConflict
 
@@ -165,7 +164,6 @@ def exception_handler(exc, context):
             {},
         )
     status, fields, headers = described
-    set_rollback()
     request = context.get("request")
     body = problem(status, instance=request.path if request else None, **fields)
     response = Response(body, status=status, headers=headers)

@@ -1,26 +1,55 @@
 """The base viewsets: writes through services, answers re-read through the list's queryset."""
 
-from rest_framework import viewsets
+from django.db import transaction
+from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import SAFE_METHODS
 
 from api.permissions import CoordinatorsWriteOthersRead
 
 
-class RecordViewSet(viewsets.ModelViewSet):
-    """Create, read, change and (when `remove_with` is set) delete through services.
+class ThrottleBeforePermissions:
+    """Count every request against its throttle before permissions are checked, so an
+    anonymous client hammering the API meets 429s, not an endless supply of 401s."""
+
+    def check_permissions(self, request):
+        self.check_throttles(request)
+        self._throttles_checked = True
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if not getattr(self, "_throttles_checked", False):
+            super().check_throttles(request)
+
+
+class AtomicWrites:
+    """Every write request is one transaction, rolled back whenever the answer is an error,
+    so nothing is ever half-written. Reads take no transaction (and, on SQLite, no lock)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            return response
+
+
+class RecordViewSet(
+    AtomicWrites,
+    ThrottleBeforePermissions,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Create, read and change through services; no delete.
 
     After a write the record is read again through `get_queryset`, so the answer carries the
     same annotations as the list (a volunteer's training state, say).
     """
-
-    remove_with = None
-    remove_argument = "instance"
-
-    def get_http_method_names(self):
-        names = super().get_http_method_names()
-        if self.remove_with is None:
-            return [name for name in names if name != "delete"]
-        return names
 
     def _reread(self, serializer):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
@@ -33,11 +62,18 @@ class RecordViewSet(viewsets.ModelViewSet):
         serializer.save()
         self._reread(serializer)
 
+
+class RemovableRecordViewSet(mixins.DestroyModelMixin, RecordViewSet):
+    """A RecordViewSet that also deletes, through the service `remove_with`."""
+
+    remove_with = None
+    remove_argument = "instance"
+
     def perform_destroy(self, instance):
         type(self).remove_with(**{self.remove_argument: instance})
 
 
-class NestedRecordViewSet(RecordViewSet):
+class NestedRecordViewSet(RemovableRecordViewSet):
     """Records that belong to a parent in the URL (`/volunteers/{volunteer_id}/absences/`).
 
     `parent_model` and `parent_field` name the parent; an unknown parent is a 404 before
@@ -72,7 +108,7 @@ class NestedRecordViewSet(RecordViewSet):
         return context
 
 
-class ReferenceViewSet(RecordViewSet):
+class ReferenceViewSet(RemovableRecordViewSet):
     """Reference data: anyone signed in reads it, coordinators change it."""
 
     permission_classes = [CoordinatorsWriteOthersRead]

@@ -1,0 +1,169 @@
+"""The conventions every endpoint shares: errors, pagination, throttles, formats."""
+
+import datetime
+
+import pytest
+from rest_framework.throttling import SimpleRateThrottle
+
+from tests.api.conftest import problem_of
+from tests.factories import VolunteerFactory
+from volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/volunteers/"
+
+
+def test_malformed_json_is_a_400_that_says_so(api):
+    response = api.generic("POST", URL, "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    problem = problem_of(response)
+    assert problem["code"] == "parse_error"
+    assert "JSON parse error" in problem["detail"]
+    assert not Volunteer.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_refused(api):
+    response = api.post(URL, ["Aileen"], format="json")
+
+    assert response.status_code == 400
+    assert problem_of(response)["errors"] == {
+        "non_field_errors": ["Send a JSON object of field names and values."]
+    }
+
+
+def test_form_encoded_bodies_are_an_unsupported_media_type(api):
+    response = api.post(URL, {"preferred_name": "Aileen"}, format="multipart")
+
+    assert response.status_code == 415
+    assert problem_of(response)["code"] == "unsupported_media_type"
+
+
+def test_an_unacceptable_format_is_a_406_in_the_problem_shape(api):
+    response = api.get(URL, HTTP_ACCEPT="application/xml")
+
+    assert response.status_code == 406
+    assert problem_of(response)["code"] == "not_acceptable"
+
+
+def test_a_wrong_type_is_a_field_error(api):
+    response = api.post(
+        URL, {"preferred_name": ["A"], "full_name": "A B", "area": 7}, format="json"
+    )
+
+    assert response.status_code == 400
+    errors = problem_of(response)["errors"]
+    assert errors["preferred_name"] == ["Not a valid string."]
+    assert errors["area"] == ["Give the slug as text."]
+
+
+def test_a_page_has_count_next_previous_and_results(api):
+    VolunteerFactory.create_batch(3)
+
+    body = api.get(URL, {"page_size": 2}).json()
+
+    assert body["count"] == 3
+    assert body["next"].endswith("page=2&page_size=2")
+    assert body["previous"] is None
+    assert len(body["results"]) == 2
+    last = api.get(URL, {"page_size": 2, "page": 2}).json()
+    assert last["next"] is None
+    assert len(last["results"]) == 1
+
+
+def test_the_default_page_holds_25(api):
+    VolunteerFactory.create_batch(26)
+
+    assert len(api.get(URL).json()["results"]) == 25
+
+
+def test_a_page_past_the_end_is_404_and_says_how_many_pages_there_are(api):
+    VolunteerFactory.create_batch(3)
+
+    response = api.get(URL, {"page": 3, "page_size": 2})
+
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == "There is no page 3: the results fill 2 pages of 2."
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": 101}, "page_size"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": "lots"}, "page_size"),
+        ({"page": "two"}, "page"),
+        ({"page": 0}, "page"),
+    ],
+)
+def test_bad_page_parameters_are_field_errors(api, params, field):
+    response = api.get(URL, params)
+
+    assert response.status_code == 400
+    assert field in problem_of(response)["errors"]
+
+
+def test_an_unknown_api_url_answers_in_the_problem_shape(api):
+    response = api.get("/api/v1/nothing-here/")
+
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == "There is nothing at /api/v1/nothing-here/."
+
+
+def test_an_unknown_record_is_a_404_problem(api):
+    response = api.get(f"{URL}424242/")
+
+    assert response.status_code == 404
+    assert problem_of(response)["code"] == "not_found"
+
+
+def test_an_unexpected_failure_is_a_500_problem_and_nothing_is_half_written(api, monkeypatch):
+    def broken(**fields):
+        Volunteer.objects.create(preferred_name="Half", full_name="Half", area_id=1)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("api.volunteers.VolunteerSerializer.create_with", broken)
+
+    response = api.post(
+        URL, {"preferred_name": "A", "full_name": "A B", "area": "coatbridge"}, format="json"
+    )
+
+    assert response.status_code == 500
+    problem = problem_of(response)
+    assert problem["code"] == "server_error"
+    assert "disk on fire" not in problem["detail"]
+    assert not Volunteer.objects.exists()
+
+
+@pytest.fixture
+def tight_throttles(monkeypatch):
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "3/minute"}
+    )
+
+
+def test_a_signed_in_client_over_its_rate_gets_429_with_retry_after(api, tight_throttles):
+    statuses = [api.get(URL).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    response = api.get(URL)
+    assert problem_of(response)["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_an_anonymous_client_is_throttled_too(anonymous_api, tight_throttles):
+    statuses = [anonymous_api.get(URL).status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+    assert int(anonymous_api.get(URL)["Retry-After"]) >= 1
+
+
+def test_times_carry_their_offset_and_dates_are_iso(api):
+    VolunteerFactory()
+
+    row = api.get(URL).json()["results"][0]
+
+    stamped = datetime.datetime.fromisoformat(row["status_changed_at"])
+    assert stamped.tzinfo is not None
+    assert datetime.datetime.fromisoformat(row["created_at"]).tzinfo is not None
