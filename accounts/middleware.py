@@ -4,8 +4,10 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-# Pages a coordinator without MFA may still open: signing out, and setting MFA up.
-_ALWAYS_OPEN_PREFIXES = ("/accounts/", "/health/", "/static/")
+# Pages a coordinator without MFA may still open: signing out, and setting MFA up (on the
+# site or through the headless API). The REST API answers for itself, with a 403 that says
+# what to do, rather than a redirect to a page.
+_ALWAYS_OPEN_PREFIXES = ("/accounts/", "/_allauth/", "/api/", "/health/", "/static/")
 
 
 class CoordinatorMFARequiredMiddleware:

@@ -41,13 +41,22 @@ class KnownParametersOnly(filters.BaseFilterBackend):
             known.add(filters.SearchFilter.search_param)
         if getattr(view, "ordering_fields", None):
             known.add(filters.OrderingFilter.ordering_param)
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            choices = ", ".join(sorted(known))
-            raise ValidationError(
-                {name: [f"Unknown parameter; this list accepts: {choices}."] for name in unknown}
-            )
+        errors = {}
+        for name in sorted(set(request.query_params) - known):
+            errors[name] = [f"Unknown parameter; this list accepts: {', '.join(sorted(known))}."]
+        if not self._from_a_browser_form(request):
+            for name, values in request.query_params.lists():
+                if name in known and any(value.strip() == "" for value in values):
+                    errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise ValidationError(errors)
         return queryset
+
+    @staticmethod
+    def _from_a_browser_form(request):
+        # The browsable API's filter form sends every field, the unused ones empty.
+        renderer = getattr(request, "accepted_renderer", None)
+        return renderer is not None and renderer.format == "api"
 
     def get_schema_operation_parameters(self, view):
         return []
@@ -85,6 +94,12 @@ class NameAndPhoneSearch(filters.SearchFilter):
                 condition |= extra_search(term) or Q()
             queryset = queryset.filter(condition)
         return queryset
+
+    def get_schema_operation_parameters(self, view):
+        # A list without search_fields refuses `search` (KnownParametersOnly): do not offer it.
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)
 
 
 class Ordering(filters.OrderingFilter):

@@ -53,3 +53,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 f"page{'s' if pages != 1 else ''} of {page_size}."
             ) from None
         return list(self.page)
+
+    def get_schema_operation_parameters(self, view):
+        limits = {
+            self.page_query_param: {"type": "integer", "minimum": 1},
+            self.page_size_query_param: {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": self.max_page_size,
+                "default": self.page_size,
+            },
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = limits.get(parameter["name"], parameter["schema"])
+        return parameters

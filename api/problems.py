@@ -90,13 +90,15 @@ def _django_messages(error):
 def _describe(exc):
     """(status, body fields, headers) for an exception, or None when it is not ours to map."""
     if isinstance(exc, StateConflict):
+        # A service's own in-use check answers as the database's protection does.
+        in_use = exc.code == "in_use"
         return (
             409,
             {
                 "detail": " ".join(exc.messages),
                 "code": exc.code or "state_conflict",
-                "type_": STATE_CONFLICT_TYPE,
-                "title": "Not possible in the current state",
+                "type_": IN_USE_TYPE if in_use else STATE_CONFLICT_TYPE,
+                "title": "Still in use" if in_use else "Not possible in the current state",
             },
             {},
         )
@@ -135,7 +137,11 @@ def _describe(exc):
         )
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        return exc.status_code, {"detail": str(detail), "code": code}, headers
+        fields = {"detail": str(detail), "code": code}
+        if exc.status_code == 400:
+            # Every 400 carries `errors`, so a client reads one shape for every bad request.
+            fields["errors"] = {NON_FIELD: [str(detail)]}
+        return exc.status_code, fields, headers
     return None
 
 

@@ -55,11 +55,17 @@ ERRORS = {
         [
             _problem_example(
                 400,
-                "phone: “07911 12” is not a valid phone number: it is too short.",
+                "phone: “07911 12” is not a valid phone number: no number in use has that "
+                "form; check the digits.",
                 "invalid",
                 type_=problems.VALIDATION_TYPE,
                 title="The request is not valid",
-                errors={"phone": ["“07911 12” is not a valid phone number: it is too short."]},
+                errors={
+                    "phone": [
+                        "“07911 12” is not a valid phone number: no number in use has that "
+                        "form; check the digits."
+                    ]
+                },
             )
         ],
     ),
@@ -187,3 +193,21 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
             "name": "X-Session-Token",
             "description": "The session token from POST /_allauth/app/v1/auth/login.",
         }
+
+
+def state_strictness(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: say in the schema what the API enforces.
+
+    Request bodies refuse unknown fields (additionalProperties: false), and query parameters
+    refuse empty values (minLength: 1).
+    """
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("type") == "string":
+                    schema.setdefault("minLength", 1)
+    return result

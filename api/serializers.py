@@ -4,14 +4,15 @@ DRF ignores fields it does not know; PeerPath refuses them, so a misspelt field 
 error the caller sees, never a change that silently did not happen.
 """
 
+from django.db import models
 from rest_framework import serializers
+
+from api import fields
 
 
 class StrictSerializerMixin:
-    """Refuse unknown fields, and fields that are changed by an action of their own.
-
-    `refused_fields` maps a field name to the message that says how to change it instead.
-    """
+    # Refuse unknown fields, and fields that are changed by an action of their own.
+    # `refused_fields` maps a field name to the message that says how to change it instead.
 
     refused_fields = {}
 
@@ -40,15 +41,31 @@ class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    """A model serializer whose `create` and `update` call the owning app's services.
-
-    Subclasses set `create_with` and `update_with`: service functions taking keyword
-    arguments; `update_with` gets the record as `instance_argument`.
-    """
+    # A model serializer whose `create` and `update` call the owning app's services.
+    # Subclasses set `create_with` and `update_with`: service functions taking keyword
+    # arguments; `update_with` gets the record as `instance_argument`. (A comment, not a
+    # docstring: the schema shows a serializer's docstring as its description.)
 
     create_with = None
     update_with = None
     instance_argument = "instance"
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.AutoField: fields.IntegerField,
+        models.BigAutoField: fields.IntegerField,
+        models.BooleanField: fields.BooleanField,
+        models.CharField: fields.CharField,
+        models.TextField: fields.CharField,
+        models.SlugField: fields.SlugField,
+        models.EmailField: fields.EmailField,
+        models.DecimalField: fields.DecimalField,
+        models.FloatField: fields.FloatField,
+        models.IntegerField: fields.IntegerField,
+        models.PositiveIntegerField: fields.IntegerField,
+        models.PositiveSmallIntegerField: fields.IntegerField,
+        models.SmallIntegerField: fields.IntegerField,
+    }
 
     def create(self, validated_data):
         return type(self).create_with(**self.context.get("create_extra", {}), **validated_data)

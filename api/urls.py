@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import volunteers
+from api import peers, reference_data, volunteers
 
 
 def nested(prefix, viewset, basename):
@@ -29,6 +29,11 @@ def nested(prefix, viewset, basename):
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("volunteers", volunteers.VolunteerViewSet, basename="volunteer")
+router.register("peers", peers.PeerViewSet, basename="peer")
+router.register("courses", reference_data.CourseViewSet, basename="course")
+router.register("areas", reference_data.AreaViewSet, basename="area")
+router.register("languages", reference_data.LanguageViewSet, basename="language")
+router.register("focuses", reference_data.FocusViewSet, basename="focus")
 
 app_name = "api"
 urlpatterns = [
@@ -45,6 +50,11 @@ urlpatterns = [
     ),
     *nested(
         "volunteers/<int:volunteer_id>/absences", volunteers.AbsenceViewSet, "volunteer-absence"
+    ),
+    *nested(
+        "peers/<int:peer_id>/preferred-times",
+        peers.PreferredTimeViewSet,
+        "peer-preferred-time",
     ),
     path(
         "schema/",

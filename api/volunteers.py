@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api import fields
 from api.serializers import CodeRelatedField, StrictModelSerializer, StrictSerializer
 from api.views import NestedRecordViewSet, RecordViewSet
 from community.models import Area, Focus, Language
@@ -56,6 +57,8 @@ VOLUNTEER_EXAMPLE = {
 
 
 class TrainingGapSerializer(serializers.Serializer):
+    """A required course that is missing, expired or about to expire."""
+
     course = serializers.CharField(source="course.code", help_text="The course's code.")
     course_name = serializers.CharField(source="course.name")
     state = serializers.ChoiceField(
@@ -69,6 +72,8 @@ class TrainingGapSerializer(serializers.Serializer):
 
 
 class VolunteerSerializer(StrictModelSerializer):
+    """A volunteer peer supporter, with their training state."""
+
     phone = PhoneSerializerField(
         required=False, allow_null=True, help_text="Any common UK form in; E.164 out."
     )
@@ -145,7 +150,7 @@ class VolunteerStatusSerializer(StrictSerializer):
     """A move to another status, with a note of why."""
 
     status = serializers.ChoiceField(choices=Volunteer.Status.choices)
-    note = serializers.CharField(
+    note = fields.CharField(
         required=False, allow_blank=True, max_length=2000, help_text="Why, for the record."
     )
 
@@ -232,6 +237,8 @@ class VolunteerViewSet(RecordViewSet):
 
 
 class TrainingRecordSerializer(StrictModelSerializer):
+    """A completed course or check, and when it stops counting."""
+
     course = CodeRelatedField(
         slug_field="code",
         queryset=Course.objects.all(),
@@ -322,9 +329,11 @@ class WeekdayField(serializers.ChoiceField):
 
 
 class WeeklyWindowSerializer(StrictModelSerializer):
+    """A window of time that repeats every week, in local time."""
+
     weekday = WeekdayField()
-    starts_at = serializers.TimeField(format="%H:%M", help_text="Local time, e.g. 18:00.")
-    ends_at = serializers.TimeField(format="%H:%M", help_text="Local time, after starts_at.")
+    starts_at = fields.LocalTimeField()
+    ends_at = fields.LocalTimeField(help_text="After starts_at, on the same day.")
     hours = serializers.FloatField(read_only=True)
 
     class Meta:
@@ -332,6 +341,8 @@ class WeeklyWindowSerializer(StrictModelSerializer):
 
 
 class AvailabilitySerializer(WeeklyWindowSerializer):
+    """When a volunteer is free each week."""
+
     create_with = services.add_availability
     update_with = services.change_availability
     instance_argument = "window"
@@ -350,10 +361,16 @@ WINDOW_EXAMPLE = {
 WINDOW_REQUEST = {"weekday": "tuesday", "starts_at": "18:00", "ends_at": "21:00"}
 
 
+@extend_schema_field({"type": "string", "enum": WeekdayField.NAMES})
+class WeekdayFilter(django_filters.ChoiceFilter):
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[(name, name) for name in WeekdayField.NAMES], method="filter_weekday", **kwargs
+        )
+
+
 class WeeklyWindowFilter(django_filters.FilterSet):
-    weekday = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in WeekdayField.NAMES], method="filter_weekday"
-    )
+    weekday = WeekdayFilter(label="Only windows on this day of the week.")
 
     def filter_weekday(self, queryset, name, value):
         return queryset.filter(weekday=WeekdayField.NAMES.index(value))
@@ -382,6 +399,8 @@ class AvailabilityViewSet(NestedRecordViewSet):
 
 
 class AbsenceSerializer(StrictModelSerializer):
+    """Dates a volunteer is away; the last day is included."""
+
     create_with = services.add_absence
     update_with = services.change_absence
     instance_argument = "absence"

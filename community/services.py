@@ -26,7 +26,8 @@ def uses_of(item):
             continue
         count = getattr(item, accessor).count()
         if count:
-            uses[str(relation.related_model._meta.verbose_name_plural)] = count
+            meta = relation.related_model._meta
+            uses[str(meta.verbose_name if count == 1 else meta.verbose_name_plural)] = count
     return uses
 
 

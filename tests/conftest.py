@@ -6,6 +6,7 @@ are deselected with a note; with DATABASE_URL and REDIS_URL set they run, and in
 """
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -73,7 +74,7 @@ def _own_cache(settings, request):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
+            "LOCATION": f"{request.node.nodeid}-{uuid.uuid4()}",
         }
     }
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from community.services import change_reference, create_reference, remove_reference
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
 from volunteers.models import (
@@ -146,3 +147,17 @@ def change_absence(*, absence, **fields):
 @transaction.atomic
 def remove_absence(*, absence):
     absence.delete()
+
+
+def create_course(**fields):
+    """Add a course or check, validated as every piece of reference data is."""
+    return create_reference(model=Course, **fields)
+
+
+def change_course(*, course, **fields):
+    return change_reference(item=course, **fields)
+
+
+def remove_course(*, course):
+    """Delete a course, unless a training record still names it (a StateConflict)."""
+    remove_reference(item=course)

@@ -54,7 +54,7 @@ def test_a_wrong_type_is_a_field_error(api):
 
     assert response.status_code == 400
     errors = problem_of(response)["errors"]
-    assert errors["preferred_name"] == ["Not a valid string."]
+    assert errors["preferred_name"] == ["Give text (a JSON string)."]
     assert errors["area"] == ["Give the slug as text."]
 
 

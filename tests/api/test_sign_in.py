@@ -195,3 +195,14 @@ def test_the_sign_in_api_documents_itself_from_local_assets(client):
     html = page.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_when_mfa_is_required_the_browser_session_gets_the_api_403_not_a_redirect(
+    coordinator_client, settings
+):
+    settings.REQUIRE_COORDINATOR_MFA = True
+
+    response = coordinator_client.get(VOLUNTEERS)
+
+    assert response.status_code == 403
+    assert "two-factor" in problem_of(response)["detail"]

@@ -78,9 +78,9 @@ def test_unknown_fields_and_status_on_create_are_refused(api):
     [
         ("area", "atlantis", "There is no area with the slug “atlantis”."),
         ("languages", ["xx"], "There is no language with the code “xx”."),
-        ("travel_radius_km", "far", "A valid integer is required."),
+        ("travel_radius_km", "far", "Give a whole number (a JSON number)."),
         ("preferred_name", "", "This field may not be blank."),
-        ("meets_in_person", "perhaps", "Must be a valid boolean."),
+        ("meets_in_person", "perhaps", "Give true or false."),
     ],
 )
 def test_wrong_values_say_what_is_wrong(api, field, value, message):

@@ -1,0 +1,85 @@
+"""Fields that hold JSON types strictly: a number is not text, text is not a number.
+
+DRF turns 7 into "7" for a text field and "7" into 7 for a number field. PeerPath refuses
+both, so the contract the schema states is the contract the API keeps.
+"""
+
+import re
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+class _TextOnly:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+_TEXT_ERRORS = {"not_text": "Give text (a JSON string)."}
+
+
+class CharField(_TextOnly, serializers.CharField):
+    default_error_messages = _TEXT_ERRORS
+
+
+class EmailField(_TextOnly, serializers.EmailField):
+    default_error_messages = _TEXT_ERRORS
+
+
+class SlugField(_TextOnly, serializers.SlugField):
+    default_error_messages = _TEXT_ERRORS
+
+
+class _NumberOnly:
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_number")
+        return super().to_internal_value(data)
+
+
+class IntegerField(_NumberOnly, serializers.IntegerField):
+    default_error_messages = {"not_number": "Give a whole number (a JSON number)."}
+
+
+class DecimalField(_NumberOnly, serializers.DecimalField):
+    default_error_messages = {"not_number": "Give a number (a JSON number)."}
+
+
+class FloatField(_NumberOnly, serializers.FloatField):
+    default_error_messages = {"not_number": "Give a number (a JSON number)."}
+
+
+class BooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Give true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": LOCAL_TIME.pattern,
+        "example": "18:00",
+        "description": "Local (Europe/London) wall-clock time, HH:MM.",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of day as HH:MM, with no offset: it means the same all year."""
+
+    default_error_messages = {"invalid": "Give a time as HH:MM, e.g. 18:00."}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not LOCAL_TIME.match(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -1,0 +1,292 @@
+"""People in recovery ("peers") and the times they would like to meet, for coordinators."""
+
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api import fields
+from api.serializers import CodeRelatedField, StrictModelSerializer, StrictSerializer
+from api.views import NestedRecordViewSet, RecordViewSet
+from api.volunteers import (
+    WINDOW_EXAMPLE,
+    WINDOW_REQUEST,
+    WeeklyWindowFilter,
+    WeeklyWindowSerializer,
+)
+from community.errors import StateConflict
+from community.models import Area, Focus, Language
+from community.phones import PhoneSerializerField
+from peers import services
+from peers.models import Peer, PreferredTime
+
+Status = Peer.Status
+
+# The statuses a new peer may start in; create_peer holds the rule, this only describes it.
+NEW_PEER_STATUSES = [Status.REFERRED, Status.WAITING]
+
+PEER_EXAMPLE = {
+    "id": 123,
+    "reference": "P-000123",
+    "preferred_name": "Jamie",
+    "full_name": "Jamie Campbell",
+    "phone": "+447700900456",
+    "area": "wishaw",
+    "gender": "undisclosed",
+    "preferred_supporter_gender": "any",
+    "languages": ["en"],
+    "focuses": ["drugs"],
+    "meets_in_person": True,
+    "meets_by_phone": True,
+    "meets_by_video": False,
+    "sms_consent": True,
+    "sms_consent_at": "2026-03-09T14:20:00Z",
+    "status": "waiting",
+    "status_changed_at": "2026-03-09T14:20:00Z",
+    "waiting_since": "2026-03-09T14:20:00Z",
+    "referral_source": "alcohol_drug_service",
+    "referred_on": "2026-03-09",
+    "notes": "",
+    "created_at": "2026-03-09T14:20:00Z",
+    "updated_at": "2026-03-09T14:20:00Z",
+}
+
+PEER_REQUEST = {
+    "preferred_name": "Jamie",
+    "full_name": "Jamie Campbell",
+    "phone": "07700 900456",
+    "area": "wishaw",
+    "focuses": ["drugs"],
+    "sms_consent": True,
+    "referral_source": "alcohol_drug_service",
+}
+
+ORDERING_FIELDS = [
+    "preferred_name",
+    "referred_on",
+    "status_changed_at",
+    "waiting_since",
+    "created_at",
+]
+
+
+class PeerSerializer(StrictModelSerializer):
+    """A person in recovery; their status changes only through the status action."""
+
+    reference = serializers.CharField(
+        read_only=True, help_text="P-000123: what screens and texts show instead of a name."
+    )
+    phone = PhoneSerializerField(
+        required=False, allow_null=True, help_text="Any common UK form in; E.164 out."
+    )
+    area = CodeRelatedField(
+        slug_field="slug", queryset=Area.objects.all(), help_text="The area's slug."
+    )
+    languages = CodeRelatedField(
+        slug_field="code",
+        queryset=Language.objects.all(),
+        many=True,
+        required=False,
+        help_text="Language codes, e.g. en, pl.",
+    )
+    focuses = CodeRelatedField(
+        slug_field="slug",
+        queryset=Focus.objects.all(),
+        many=True,
+        required=False,
+        help_text="What they want support with (focus slugs).",
+    )
+
+    create_with = services.create_peer
+    update_with = services.update_peer
+    instance_argument = "peer"
+    refused_fields = {
+        "status": "Change a peer's status with POST /api/v1/peers/{id}/status/.",
+    }
+
+    class Meta:
+        model = Peer
+        fields = [
+            "id",
+            "reference",
+            "preferred_name",
+            "full_name",
+            "phone",
+            "area",
+            "gender",
+            "preferred_supporter_gender",
+            "languages",
+            "focuses",
+            "meets_in_person",
+            "meets_by_phone",
+            "meets_by_video",
+            "sms_consent",
+            "sms_consent_at",
+            "status",
+            "status_changed_at",
+            "waiting_since",
+            "referral_source",
+            "referred_on",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "status_changed_at", "waiting_since", "sms_consent_at"]
+
+
+class NewPeerSerializer(PeerSerializer):
+    """A new peer: the same fields, and the status they start in (referred or waiting)."""
+
+    status = serializers.ChoiceField(
+        choices=[(status.value, status.label) for status in NEW_PEER_STATUSES],
+        default=Status.REFERRED.value,
+        help_text="referred (the default) or waiting; any later move is a status change.",
+    )
+
+    refused_fields = {}
+
+    class Meta(PeerSerializer.Meta):
+        read_only_fields = ["status_changed_at", "waiting_since", "sms_consent_at"]
+
+
+class PeerStatusSerializer(StrictSerializer):
+    """A move to another status, with a note of why."""
+
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        help_text="matched is refused (409): a peer becomes matched when a coordinator "
+        "approves a match.",
+    )
+    note = fields.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Why, for the record."
+    )
+
+
+class PeerFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    area = django_filters.ModelChoiceFilter(
+        queryset=Area.objects.all(), to_field_name="slug", label="Area (its slug)."
+    )
+    referral_source = django_filters.ChoiceFilter(choices=Peer.ReferralSource.choices)
+
+    class Meta:
+        model = Peer
+        fields = ["status", "area", "referral_source"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=[name for field in ORDERING_FIELDS for name in (field, f"-{field}")],
+                description="Sort by this field; put - first for descending. By default: "
+                "those waiting for a supporter first, longest waiting first; everyone else "
+                "after, by id.",
+            ),
+            OpenApiParameter(
+                "search",
+                str,
+                description="Words to find in names; a phone number, whole or in part, in any "
+                "common UK form; or a reference as on screen (P-000123).",
+            ),
+        ]
+    ),
+    create=extend_schema(request=NewPeerSerializer, responses={201: PeerSerializer}),
+)
+class PeerViewSet(RecordViewSet):
+    """People in recovery who asked for, or were referred for, a peer supporter. There is no
+    delete: a peer's record is closed with a status change."""
+
+    queryset = Peer.objects.all()
+    serializer_class = PeerSerializer
+    filterset_class = PeerFilter
+    search_fields = ["preferred_name", "full_name"]
+    phone_search_field = "phone"
+    ordering_fields = ORDERING_FIELDS
+    # No ordering here: get_queryset's order (longest waiting first) is the default.
+    ordering = None
+    conflict_actions = {"status"}
+    summaries = {"status": "Change a peer's status"}
+    example = PEER_EXAMPLE
+    request_example = PEER_REQUEST
+    action_examples = {
+        "create": {"request": {**PEER_REQUEST, "status": "waiting"}},
+        "status": {"request": {"status": "paused", "note": "In hospital for a fortnight."}},
+    }
+
+    def get_queryset(self):
+        return (
+            Peer.objects.waiting_first()
+            .select_related("area")
+            .prefetch_related("languages", "focuses")
+        )
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return NewPeerSerializer
+        return PeerSerializer
+
+    def extra_search(self, term):
+        """A reference typed as on screen ("P-000123", "p123") finds that peer."""
+        peer_id = Peer.id_from_reference(term)
+        return Q(pk=peer_id) if peer_id is not None else None
+
+    @extend_schema(request=PeerStatusSerializer, responses=PeerSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        """Move the peer to another status, if the move is allowed, and log it with the note.
+        The answer is the peer as changed; 409 says which moves are allowed. A peer becomes
+        matched only when a coordinator approves a match, never through this action."""
+        peer = self.get_object()
+        change = PeerStatusSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        if change.validated_data["status"] == Status.MATCHED:
+            raise StateConflict(
+                "A peer becomes matched when a coordinator approves a match.",
+                code="matched_by_approval",
+            )
+        services.change_peer_status(
+            peer=peer,
+            to=change.validated_data["status"],
+            by=request.user,
+            note=change.validated_data.get("note", ""),
+        )
+        changed = self.get_queryset().get(pk=peer.pk)
+        return Response(PeerSerializer(changed, context=self.get_serializer_context()).data)
+
+
+class PreferredTimeSerializer(WeeklyWindowSerializer):
+    """A weekly window, in local time, when a peer would like to meet."""
+
+    create_with = services.add_preferred_time
+    update_with = services.change_preferred_time
+    instance_argument = "window"
+
+    class Meta(WeeklyWindowSerializer.Meta):
+        model = PreferredTime
+
+
+class PreferredTimeFilter(WeeklyWindowFilter):
+    class Meta:
+        model = PreferredTime
+        fields = ["weekday"]
+
+
+class PreferredTimeViewSet(NestedRecordViewSet):
+    """When a peer would like to meet each week, in local time; windows never overlap."""
+
+    queryset = PreferredTime.objects.all()
+    serializer_class = PreferredTimeSerializer
+    parent_model = Peer
+    parent_field = "peer"
+    filterset_class = PreferredTimeFilter
+    ordering_fields = ["weekday", "starts_at"]
+    ordering = ["weekday", "starts_at"]
+    remove_with = services.remove_preferred_time
+    remove_argument = "window"
+    example = WINDOW_EXAMPLE
+    request_example = WINDOW_REQUEST
