@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev migrate seed clean
+.PHONY: run test lint format schema install install-dev migrate seed clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "PeerPath needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
@@ -46,6 +46,11 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Writes the API's OpenAPI schema to api/openapi.yaml; a test keeps that copy current, so
+# every change of the API's contract shows up as a reviewed diff.
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file api/openapi.yaml
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-shm db.sqlite3-wal staticfiles
