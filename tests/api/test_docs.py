@@ -62,7 +62,7 @@ def test_every_operation_has_a_summary_and_a_description(schema):
 
 def test_every_request_body_and_success_answer_has_an_example(schema):
     missing = []
-    for name, method, operation in operations(schema):
+    for name, _method, operation in operations(schema):
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if body is not None and not body.get("examples"):
             missing.append(f"{name} request")
