@@ -36,6 +36,14 @@ class StrictSerializerMixin:
         return super().to_internal_value(data)
 
 
+PORTABLE_INTEGER_MAX = {
+    "SmallIntegerField": 32767,
+    "PositiveSmallIntegerField": 32767,
+    "IntegerField": 2147483647,
+    "PositiveIntegerField": 2147483647,
+}
+
+
 class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
     pass
 
@@ -66,6 +74,15 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         models.PositiveSmallIntegerField: fields.IntegerField,
         models.SmallIntegerField: fields.IntegerField,
     }
+
+    def build_standard_field(self, field_name, model_field):
+        # Django bounds integer fields by the database in use (SQLite allows more than
+        # PostgreSQL); the contract uses the portable bounds, so it is the same on both.
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        portable = PORTABLE_INTEGER_MAX.get(model_field.get_internal_type())
+        if portable is not None and "max_value" in kwargs:
+            kwargs["max_value"] = min(kwargs["max_value"], portable)
+        return field_class, kwargs
 
     def create(self, validated_data):
         return type(self).create_with(**self.context.get("create_extra", {}), **validated_data)

@@ -9,7 +9,9 @@ import zlib
 import hypothesis
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 
 from community.models import Area, Focus, Language
@@ -51,6 +53,18 @@ def records(db):
         "languages": list(Language.objects.values_list("code", flat=True)),
         "focuses": list(Focus.objects.values_list("slug", flat=True)),
     }
+
+
+@pytest.fixture
+def connection_kept_open():
+    """Requests go through the real WSGI handler, which closes the database connection after
+    each one; inside a test's transaction that would lose it. Django's test client keeps it
+    open the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -96,7 +110,9 @@ def point_at_real_records(case, records):
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_answers_as_its_schema_says(case, session_token, records, monkeypatch):
+def test_every_operation_answers_as_its_schema_says(
+    case, session_token, records, connection_kept_open, monkeypatch
+):
     point_at_real_records(case, records)
     monkeypatch.setattr(
         "rest_framework.throttling.SimpleRateThrottle.THROTTLE_RATES",
