@@ -16,11 +16,11 @@ from api import problems
 
 STANDARD_SUMMARIES = {
     "list": "List {plural}",
-    "create": "Add a {singular}",
-    "retrieve": "Read a {singular}",
-    "update": "Replace a {singular}",
-    "partial_update": "Change a {singular}",
-    "destroy": "Delete a {singular}",
+    "create": "Add {a} {singular}",
+    "retrieve": "Read {a} {singular}",
+    "update": "Replace {a} {singular}",
+    "partial_update": "Change {a} {singular}",
+    "destroy": "Delete {a} {singular}",
 }
 
 
@@ -136,7 +136,8 @@ class AutoSchema(openapi.AutoSchema):
             return custom
         singular, plural = self._model_names()
         if action in STANDARD_SUMMARIES and singular:
-            return STANDARD_SUMMARIES[action].format(singular=singular, plural=plural)
+            article = "an" if singular[0].lower() in "aeiou" else "a"
+            return STANDARD_SUMMARIES[action].format(a=article, singular=singular, plural=plural)
         return None
 
     def get_examples(self):
