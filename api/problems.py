@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -183,13 +184,23 @@ def _is_api(request):
     return request.path.startswith("/api/")
 
 
+def nothing_here(request, *args, **kwargs):
+    """A 404 in the problem shape for an API URL that names nothing (also with DEBUG on)."""
+    detail = f"There is nothing at {request.path}."
+    try:
+        with_slash = resolve(request.path + "/")
+    except Resolver404:
+        with_slash = None
+    if with_slash is not None and with_slash.func is not nothing_here:
+        detail += f" Did you mean {request.path}/ (every API address ends with a slash)?"
+    body = problem(404, detail, code="not_found", instance=request.path)
+    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+
+
 def page_not_found(request, exception):
     """Django's 404 for a URL no route matches: problem details under /api/, HTML elsewhere."""
     if _is_api(request):
-        body = problem(
-            404, f"There is nothing at {request.path}.", code="not_found", instance=request.path
-        )
-        return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+        return nothing_here(request)
     return defaults.page_not_found(request, exception)
 
 

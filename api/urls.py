@@ -1,11 +1,11 @@
 """/api/v1/: the resources, the OpenAPI schema and its Swagger UI."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import peers, reference_data, volunteers
+from api import peers, problems, reference_data, volunteers
 
 
 def nested(prefix, viewset, basename):
@@ -66,4 +66,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
         name="docs",
     ),
+    re_path(r"^", problems.nothing_here),
 ]

@@ -111,6 +111,25 @@ def test_an_unknown_api_url_answers_in_the_problem_shape(api):
     assert problem_of(response)["detail"] == "There is nothing at /api/v1/nothing-here/."
 
 
+def test_an_unknown_api_url_is_a_problem_even_with_debug_on(api, settings):
+    settings.DEBUG = True
+
+    response = api.get("/api/v1/volunteer/")
+
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == "There is nothing at /api/v1/volunteer/."
+
+
+def test_a_missing_trailing_slash_is_pointed_out(api):
+    response = api.get("/api/v1/volunteers")
+
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == (
+        "There is nothing at /api/v1/volunteers. Did you mean /api/v1/volunteers/ (every API "
+        "address ends with a slash)?"
+    )
+
+
 def test_an_unknown_record_is_a_404_problem(api):
     response = api.get(f"{URL}424242/")
 
