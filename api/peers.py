@@ -8,7 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import fields
-from api.serializers import CodeRelatedField, StrictModelSerializer, StrictSerializer
+from api.serializers import (
+    CodeRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+    prefetch_codes,
+)
 from api.views import NestedRecordViewSet, RecordViewSet
 from api.volunteers import (
     WINDOW_EXAMPLE,
@@ -222,7 +227,7 @@ class PeerViewSet(RecordViewSet):
         return (
             Peer.objects.waiting_first()
             .select_related("area")
-            .prefetch_related("languages", "focuses")
+            .prefetch_related(*prefetch_codes("languages", "focuses"))
         )
 
     def get_serializer_class(self):

@@ -5,7 +5,9 @@ error the caller sees, never a change that silently did not happen.
 """
 
 from django.db import models
+from django.db.models import Prefetch
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from api import fields
 
@@ -91,8 +93,28 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return type(self).update_with(**{self.instance_argument: instance}, **validated_data)
 
 
+def prefetch_codes(*names):
+    """Prefetches for many-to-many fields shown as codes: each a plain list on the record
+    (`prefetched_<name>`), which reads far faster than a related manager for every row."""
+    return [Prefetch(name, to_attr=f"prefetched_{name}") for name in names]
+
+
+class PrefetchedManyRelatedField(serializers.ManyRelatedField):
+    def get_attribute(self, instance):
+        listed = getattr(instance, f"prefetched_{self.source}", None)
+        return listed if listed is not None else super().get_attribute(instance)
+
+
 class CodeRelatedField(serializers.SlugRelatedField):
     """A related record named by its code or slug, matched without regard to case."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return PrefetchedManyRelatedField(**list_kwargs)
 
     default_error_messages = {
         "does_not_exist": "There is no {model} with the {slug_name} “{value}”.",

@@ -7,7 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import fields
-from api.serializers import CodeRelatedField, StrictModelSerializer, StrictSerializer
+from api.serializers import (
+    CodeRelatedField,
+    StrictModelSerializer,
+    StrictSerializer,
+    prefetch_codes,
+)
 from api.views import NestedRecordViewSet, RecordViewSet
 from community.models import Area, Focus, Language
 from community.phones import PhoneSerializerField
@@ -19,6 +24,7 @@ from volunteers.models import (
     TrainingRecord,
     TrainingState,
     Volunteer,
+    attach_required_training,
     training_gaps,
 )
 
@@ -139,11 +145,19 @@ class VolunteerSerializer(StrictModelSerializer):
 
     @extend_schema_field(TrainingGapSerializer(many=True))
     def get_training_gaps(self, volunteer):
-        records = getattr(volunteer, "required_records", None)
-        if records is None:
-            records = list(volunteer.training_records.filter(course__required_for_matching=True))
-        gaps = training_gaps(records, self._required_courses(self.context))
-        return TrainingGapSerializer(gaps, many=True).data
+        if not hasattr(volunteer, "required_records"):
+            attach_required_training([volunteer])
+        gaps = training_gaps(volunteer.required_records, self._required_courses(self.context))
+        # Plain dicts in the form TrainingGapSerializer documents: a page holds hundreds.
+        return [
+            {
+                "course": gap["course"].code,
+                "course_name": gap["course"].name,
+                "state": gap["state"],
+                "expires_on": gap["expires_on"].isoformat() if gap["expires_on"] else None,
+            }
+            for gap in gaps
+        ]
 
 
 class VolunteerStatusSerializer(StrictSerializer):
@@ -213,10 +227,14 @@ class VolunteerViewSet(RecordViewSet):
     def get_queryset(self):
         return (
             Volunteer.objects.select_related("area")
-            .prefetch_related("languages", "focuses")
+            .prefetch_related(*prefetch_codes("languages", "focuses"))
             .with_training_state()
-            .with_required_training()
         )
+
+    def get_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], list):  # a page: everyone's training in one query
+            attach_required_training(args[0])
+        return super().get_serializer(*args, **kwargs)
 
     @extend_schema(request=VolunteerStatusSerializer, responses=VolunteerSerializer)
     @action(detail=True, methods=["post"])

@@ -137,4 +137,9 @@ class PhoneSerializerField(serializerfields.PhoneNumberField):
         return to_phone(data, region=self.region)
 
     def to_representation(self, value):
-        return to_phone(value).as_e164 if value else None
+        if not value:
+            return None
+        phone = to_phone(value)
+        if phone.country_code:  # parsed: format without validating again (it was, on saving)
+            return phonenumbers.format_number(phone, phonenumbers.PhoneNumberFormat.E164)
+        return str(phone.raw_input)

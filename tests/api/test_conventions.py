@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from tests.api.conftest import problem_of
@@ -118,6 +119,16 @@ def test_an_unknown_api_url_is_a_problem_even_with_debug_on(api, settings):
 
     assert response.status_code == 404
     assert problem_of(response)["detail"] == "There is nothing at /api/v1/volunteer/."
+
+
+def test_a_write_to_an_unknown_api_url_is_a_problem_too(coordinator):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+
+    response = client.put("/api/v1/areas/%C2%84/", {"name": "x"}, format="json")
+
+    assert response.status_code == 404
+    problem_of(response)
 
 
 def test_a_missing_trailing_slash_is_pointed_out(api):
