@@ -1,0 +1,15 @@
+"""The project's URLs plus `/bench/plain-volunteers/`, the baseline that bench/api.py measures
+the API against. Only bench/api_settings.py uses this URL conf."""
+
+from django.urls import path
+
+from bench.plain_volunteers import plain_volunteers
+from config.urls import handler404, handler500
+from config.urls import urlpatterns as project_urlpatterns
+
+__all__ = ["handler404", "handler500", "urlpatterns"]
+
+urlpatterns = [
+    path("bench/plain-volunteers/", plain_volunteers, name="bench-plain-volunteers"),
+    *project_urlpatterns,
+]
