@@ -29,6 +29,11 @@ class Transitions:
                 {"status": f"“{to}” is not a status. Choose one of: {choices}."}
             ) from None
         current = self.statuses(current)
+        if target == current:
+            raise StateConflict(
+                f"{who} is already {target.label.lower()}; nothing was changed.",
+                code="already_in_status",
+            )
         if target not in self.moves[current]:
             was, wanted = current.label.lower(), target.label.lower()
             allowed = ", ".join(status.label.lower() for status in self.allowed_from(current))

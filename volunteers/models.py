@@ -332,3 +332,22 @@ class Absence(models.Model):
 
     def __str__(self):
         return f"{self.starts_on:%-d %b %Y} to {self.ends_on:%-d %b %Y}"
+
+    def clean(self):
+        super().clean()
+        if self.starts_on is None or self.ends_on is None or self.volunteer_id is None:
+            return
+        clash = (
+            Absence.objects.filter(
+                volunteer_id=self.volunteer_id,
+                starts_on__lte=self.ends_on,
+                ends_on__gte=self.starts_on,
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                f"They are already away from {clash}; change that absence instead.",
+                code="overlap",
+            )

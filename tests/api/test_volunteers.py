@@ -515,3 +515,62 @@ def test_absences_filter_by_the_day_they_cover(api):
     response = api.get(f"{URL}{volunteer.pk}/absences/", {"on": day})
 
     assert [row["id"] for row in response.json()["results"]] == [later.pk]
+
+
+def test_the_same_status_change_twice_changes_and_logs_once(api):
+    volunteer = VolunteerFactory(preferred_name="Aileen", status=Volunteer.Status.APPLICANT)
+    url = f"{URL}{volunteer.pk}/status/"
+
+    first = api.post(url, {"status": "in_training"}, format="json")
+    again = api.post(url, {"status": "in_training"}, format="json")
+
+    assert first.status_code == 200
+    assert again.status_code == 409
+    problem = problem_of(again)
+    assert problem["code"] == "already_in_status"
+    assert problem["detail"] == "Aileen is already in training; nothing was changed."
+    assert volunteer.status_log.count() == 1
+
+
+def test_the_same_training_record_twice_is_refused(api):
+    volunteer = VolunteerFactory()
+    url = f"{URL}{volunteer.pk}/training-records/"
+    body = {"course": "ROSC", "completed_on": (TODAY - datetime.timedelta(days=3)).isoformat()}
+
+    first = api.post(url, body, format="json")
+    again = api.post(url, body, format="json")
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert "already exists" in problem_of(again)["detail"]
+    assert TrainingRecord.objects.count() == 1
+
+
+def test_an_absence_that_overlaps_another_is_refused(api):
+    volunteer = VolunteerFactory()
+    url = f"{URL}{volunteer.pk}/absences/"
+
+    first = api.post(url, {"starts_on": "2026-12-20", "ends_on": "2027-01-03"}, format="json")
+    again = api.post(url, {"starts_on": "2026-12-20", "ends_on": "2027-01-03"}, format="json")
+    inside = api.post(url, {"starts_on": "2026-12-24", "ends_on": "2026-12-26"}, format="json")
+    after = api.post(url, {"starts_on": "2027-01-04", "ends_on": "2027-01-05"}, format="json")
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert problem_of(again)["errors"]["non_field_errors"] == [
+        "They are already away from 20 Dec 2026 to 3 Jan 2027; change that absence instead."
+    ]
+    assert inside.status_code == 400
+    assert after.status_code == 201
+    assert Absence.objects.count() == 2
+
+
+def test_an_absence_can_be_moved_without_clashing_with_itself(api):
+    absence = AbsenceFactory()
+    url = f"{URL}{absence.volunteer_id}/absences/{absence.pk}/"
+
+    response = api.patch(
+        url, {"ends_on": (absence.ends_on + datetime.timedelta(days=2)).isoformat()}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
