@@ -206,3 +206,28 @@ def test_when_mfa_is_required_the_browser_session_gets_the_api_403_not_a_redirec
 
     assert response.status_code == 403
     assert "two-factor" in problem_of(response)["detail"]
+
+
+def test_a_browser_session_write_without_its_csrf_token_is_refused(coordinator):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+
+    response = client.post(
+        VOLUNTEERS, {"preferred_name": "A", "full_name": "A B", "area": "coatbridge"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "CSRF" in problem_of(response)["detail"]
+    assert not VolunteerFactory._meta.model.objects.exists()
+
+
+def test_a_session_token_write_needs_no_csrf_token(coordinator):
+    token = sign_in(coordinator.email).json()["meta"]["session_token"]
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_X_SESSION_TOKEN=token)
+
+    response = client.post(
+        VOLUNTEERS, {"preferred_name": "A", "full_name": "A B", "area": "coatbridge"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
