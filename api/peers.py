@@ -14,13 +14,8 @@ from api.serializers import (
     StrictSerializer,
     prefetch_codes,
 )
-from api.views import NestedRecordViewSet, RecordViewSet
-from api.volunteers import (
-    WINDOW_EXAMPLE,
-    WINDOW_REQUEST,
-    WeeklyWindowFilter,
-    WeeklyWindowSerializer,
-)
+from api.views import RecordViewSet
+from api.weekly_windows import WeeklyWindowSerializer, WeeklyWindowViewSet
 from community.errors import StateConflict
 from community.models import Area, Focus, Language
 from community.phones import PhoneSerializerField
@@ -275,23 +270,11 @@ class PreferredTimeSerializer(WeeklyWindowSerializer):
         model = PreferredTime
 
 
-class PreferredTimeFilter(WeeklyWindowFilter):
-    class Meta:
-        model = PreferredTime
-        fields = ["weekday"]
-
-
-class PreferredTimeViewSet(NestedRecordViewSet):
+class PreferredTimeViewSet(WeeklyWindowViewSet):
     """When a peer would like to meet each week, in local time; windows never overlap."""
 
     queryset = PreferredTime.objects.all()
     serializer_class = PreferredTimeSerializer
     parent_model = Peer
     parent_field = "peer"
-    filterset_class = PreferredTimeFilter
-    ordering_fields = ["weekday", "starts_at"]
-    ordering = ["weekday", "starts_at"]
     remove_with = services.remove_preferred_time
-    remove_argument = "window"
-    example = WINDOW_EXAMPLE
-    request_example = WINDOW_REQUEST

@@ -14,6 +14,7 @@ from api.serializers import (
     prefetch_codes,
 )
 from api.views import NestedRecordViewSet, RecordViewSet
+from api.weekly_windows import WeeklyWindowSerializer, WeeklyWindowViewSet
 from community.models import Area, Focus, Language
 from community.phones import PhoneSerializerField
 from volunteers import services
@@ -331,33 +332,6 @@ class TrainingRecordViewSet(NestedRecordViewSet):
     request_example = {"course": "NALOXONE", "completed_on": "2026-11-02"}
 
 
-class WeekdayField(serializers.ChoiceField):
-    """A weekday as its lowercase English name; stored as 0 (Monday) to 6 (Sunday)."""
-
-    NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=self.NAMES, **kwargs)
-
-    def to_internal_value(self, data):
-        return self.NAMES.index(super().to_internal_value(data))
-
-    def to_representation(self, value):
-        return self.NAMES[value]
-
-
-class WeeklyWindowSerializer(StrictModelSerializer):
-    """A window of time that repeats every week, in local time."""
-
-    weekday = WeekdayField()
-    starts_at = fields.LocalTimeField()
-    ends_at = fields.LocalTimeField(help_text="After starts_at, on the same day.")
-    hours = serializers.FloatField(read_only=True)
-
-    class Meta:
-        fields = ["id", "weekday", "starts_at", "ends_at", "hours"]
-
-
 class AvailabilitySerializer(WeeklyWindowSerializer):
     """When a volunteer is free each week."""
 
@@ -369,51 +343,14 @@ class AvailabilitySerializer(WeeklyWindowSerializer):
         model = AvailabilityWindow
 
 
-WINDOW_EXAMPLE = {
-    "id": 8,
-    "weekday": "tuesday",
-    "starts_at": "18:00",
-    "ends_at": "21:00",
-    "hours": 3.0,
-}
-WINDOW_REQUEST = {"weekday": "tuesday", "starts_at": "18:00", "ends_at": "21:00"}
-
-
-@extend_schema_field({"type": "string", "enum": WeekdayField.NAMES})
-class WeekdayFilter(django_filters.ChoiceFilter):
-    def __init__(self, **kwargs):
-        super().__init__(
-            choices=[(name, name) for name in WeekdayField.NAMES], method="filter_weekday", **kwargs
-        )
-
-
-class WeeklyWindowFilter(django_filters.FilterSet):
-    weekday = WeekdayFilter(label="Only windows on this day of the week.")
-
-    def filter_weekday(self, queryset, name, value):
-        return queryset.filter(weekday=WeekdayField.NAMES.index(value))
-
-
-class AvailabilityFilter(WeeklyWindowFilter):
-    class Meta:
-        model = AvailabilityWindow
-        fields = ["weekday"]
-
-
-class AvailabilityViewSet(NestedRecordViewSet):
+class AvailabilityViewSet(WeeklyWindowViewSet):
     """When a volunteer is free each week, in local time; windows never overlap."""
 
     queryset = AvailabilityWindow.objects.all()
     serializer_class = AvailabilitySerializer
     parent_model = Volunteer
     parent_field = "volunteer"
-    filterset_class = AvailabilityFilter
-    ordering_fields = ["weekday", "starts_at"]
-    ordering = ["weekday", "starts_at"]
     remove_with = services.remove_availability
-    remove_argument = "window"
-    example = WINDOW_EXAMPLE
-    request_example = WINDOW_REQUEST
 
 
 class AbsenceSerializer(StrictModelSerializer):

@@ -23,19 +23,6 @@ pytestmark = pytest.mark.django_db
 PEERS = "/api/v1/peers/"
 
 
-@pytest.fixture(autouse=True)
-def _no_mfa_prompt(settings):
-    """The API is under test here, not the MFA enrolment in front of the coordinator's pages."""
-    settings.REQUIRE_COORDINATOR_MFA = False
-
-
-@pytest.fixture
-def api(coordinator):
-    client = APIClient()
-    client.force_login(coordinator)
-    return client
-
-
 def detail(peer):
     return f"{PEERS}{peer.pk}/"
 

@@ -95,19 +95,6 @@ RESOURCES = {
 KINDS = list(RESOURCES)
 
 
-@pytest.fixture(autouse=True)
-def _no_mfa_prompt(settings):
-    """The API is under test here, not the MFA enrolment in front of the coordinator's pages."""
-    settings.REQUIRE_COORDINATOR_MFA = False
-
-
-@pytest.fixture
-def api(coordinator):
-    client = APIClient()
-    client.force_login(coordinator)
-    return client
-
-
 @pytest.fixture
 def volunteer_client():
     """Someone signed in who is not a coordinator (a volunteer using the app)."""
