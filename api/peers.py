@@ -264,7 +264,6 @@ class PreferredTimeSerializer(WeeklyWindowSerializer):
 
     create_with = services.add_preferred_time
     update_with = services.change_preferred_time
-    instance_argument = "window"
 
     class Meta(WeeklyWindowSerializer.Meta):
         model = PreferredTime

@@ -337,7 +337,6 @@ class AvailabilitySerializer(WeeklyWindowSerializer):
 
     create_with = services.add_availability
     update_with = services.change_availability
-    instance_argument = "window"
 
     class Meta(WeeklyWindowSerializer.Meta):
         model = AvailabilityWindow

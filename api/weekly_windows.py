@@ -33,6 +33,8 @@ class WeeklyWindowSerializer(StrictModelSerializer):
     ends_at = fields.LocalTimeField(help_text="After starts_at, on the same day.")
     hours = serializers.FloatField(read_only=True)
 
+    instance_argument = "window"
+
     class Meta:
         fields = ["id", "weekday", "starts_at", "ends_at", "hours"]
 
