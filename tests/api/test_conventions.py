@@ -197,3 +197,23 @@ def test_times_carry_their_offset_and_dates_are_iso(api):
     stamped = datetime.datetime.fromisoformat(row["status_changed_at"])
     assert stamped.tzinfo is not None
     assert datetime.datetime.fromisoformat(row["created_at"]).tzinfo is not None
+
+
+def test_an_empty_parameter_is_refused(api):
+    response = api.get(URL, {"status": ""})
+
+    assert response.status_code == 400
+    assert problem_of(response)["errors"] == {
+        "status": ["Give a value, or leave the parameter out."]
+    }
+
+
+def test_the_browsable_api_filter_form_may_leave_fields_empty(coordinator_client):
+    VolunteerFactory(preferred_name="Aileen")
+
+    response = coordinator_client.get(
+        URL, {"status": "", "area": "", "search": "Aileen"}, HTTP_ACCEPT="text/html"
+    )
+
+    assert response.status_code == 200
+    assert b"Aileen" in response.content
