@@ -231,3 +231,20 @@ def test_a_session_token_write_needs_no_csrf_token(coordinator):
     )
 
     assert response.status_code == 201, response.content
+
+
+def test_a_browser_signs_in_through_the_browser_api_and_then_uses_the_rest_api(coordinator):
+    client = APIClient(enforce_csrf_checks=True)
+    client.get("/_allauth/browser/v1/auth/session")
+    csrf = client.cookies["csrftoken"].value
+
+    signed_in = client.post(
+        "/_allauth/browser/v1/auth/login",
+        {"email": coordinator.email, "password": PASSWORD},
+        format="json",
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+
+    assert signed_in.status_code == 200, signed_in.content
+    assert "session_token" not in signed_in.json().get("meta", {})  # browsers use the cookie
+    assert client.get(VOLUNTEERS).status_code == 200
