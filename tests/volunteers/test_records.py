@@ -189,3 +189,33 @@ class TestAbsence:
             volunteer=VolunteerFactory(), starts_on=day, ends_on=day, reason="Hospital appointment"
         )
         assert str(absence) == "10 Dec 2026 to 10 Dec 2026"
+
+    def test_absences_of_one_volunteer_cannot_overlap_but_may_touch(self):
+        volunteer = VolunteerFactory()
+        services.add_absence(
+            volunteer=volunteer,
+            starts_on=datetime.date(2026, 12, 20),
+            ends_on=datetime.date(2027, 1, 3),
+        )
+
+        with pytest.raises(ValidationError) as refused:
+            services.add_absence(
+                volunteer=volunteer,
+                starts_on=datetime.date(2027, 1, 3),
+                ends_on=datetime.date(2027, 1, 5),
+            )
+        services.add_absence(
+            volunteer=volunteer,
+            starts_on=datetime.date(2027, 1, 4),
+            ends_on=datetime.date(2027, 1, 5),
+        )
+        services.add_absence(
+            volunteer=VolunteerFactory(),
+            starts_on=datetime.date(2026, 12, 20),
+            ends_on=datetime.date(2027, 1, 3),
+        )
+
+        assert refused.value.messages == [
+            "They are already away from 20 Dec 2026 to 3 Jan 2027; change that absence instead."
+        ]
+        assert Absence.objects.filter(volunteer=volunteer).count() == 2
