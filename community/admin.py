@@ -74,32 +74,45 @@ def _status_action(change_status, subject, to, wording):
     return action
 
 
-class WeeklyWindowFormSet(BaseInlineFormSet):
-    """Weekly windows entered together, checked against each other.
+class NoOverlapFormSet(BaseInlineFormSet):
+    """Rows entered together on one page, checked against each other.
 
-    Each window's own check sees only the windows already saved, so two new windows that
-    overlap would otherwise get as far as the database rule and end in a server error.
+    Each row's own check sees only the rows already saved, so two new rows that overlap would
+    otherwise be saved together (or reach a database rule and end in a server error).
+    Subclasses say when two rows overlap and how to say so.
     """
+
+    def overlap(self, one, other):
+        raise NotImplementedError
+
+    def overlap_message(self, one, other):
+        raise NotImplementedError
 
     def clean(self):
         super().clean()
-        windows = [
+        rows = [
             form.instance
             for form in self.forms
             if form.is_valid()
             and form.cleaned_data
             and not (self.can_delete and self._should_delete_form(form))
         ]
-        for index, window in enumerate(windows):
-            for other in windows[index + 1 :]:
-                if (
-                    window.weekday == other.weekday
-                    and window.starts_at < other.ends_at
-                    and other.starts_at < window.ends_at
-                ):
-                    raise ValidationError(
-                        f"{window} overlaps {other}: windows of one person cannot overlap."
-                    )
+        for index, row in enumerate(rows):
+            for other in rows[index + 1 :]:
+                if self.overlap(row, other):
+                    raise ValidationError(self.overlap_message(row, other))
+
+
+class WeeklyWindowFormSet(NoOverlapFormSet):
+    def overlap(self, one, other):
+        return (
+            one.weekday == other.weekday
+            and one.starts_at < other.ends_at
+            and other.starts_at < one.ends_at
+        )
+
+    def overlap_message(self, one, other):
+        return f"{one} overlaps {other}: windows of one person cannot overlap."
 
 
 class WeeklyWindowInline(admin.TabularInline):

@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from community.admin import (
+    NoOverlapFormSet,
     PhoneSearchMixin,
     ReadOnlyAdmin,
     StatusLogInline,
@@ -68,8 +69,17 @@ class AvailabilityInline(WeeklyWindowInline):
     model = AvailabilityWindow
 
 
+class AbsenceFormSet(NoOverlapFormSet):
+    def overlap(self, one, other):
+        return one.starts_on <= other.ends_on and other.starts_on <= one.ends_on
+
+    def overlap_message(self, one, other):
+        return f"{one} overlaps {other}: one person's absences cannot overlap."
+
+
 class AbsenceInline(admin.TabularInline):
     model = Absence
+    formset = AbsenceFormSet
     fields = ["starts_on", "ends_on", "reason"]
     extra = 0
 

@@ -1,4 +1,5 @@
 import datetime
+import html
 
 import pytest
 from django.contrib.messages import get_messages
@@ -300,3 +301,27 @@ class TestStatusActions:
         ]:
             assert action in wording
         assert wording["mark_paused"] == "Pause"
+
+
+def test_two_overlapping_absences_entered_together_are_refused_in_words(coordinator_client):
+    volunteer = VolunteerFactory()
+    url = reverse("admin:volunteers_volunteer_change", args=[volunteer.pk])
+    data = change_form_data(coordinator_client.get(url))
+    data.update(
+        {
+            "absences-TOTAL_FORMS": 2,
+            "absences-0-starts_on": "2026-12-20",
+            "absences-0-ends_on": "2027-01-03",
+            "absences-1-starts_on": "2027-01-02",
+            "absences-1-ends_on": "2027-01-05",
+        }
+    )
+
+    response = coordinator_client.post(url, data)
+
+    assert response.status_code == 200
+    assert (
+        "20 Dec 2026 to 3 Jan 2027 overlaps 2 Jan 2027 to 5 Jan 2027: one person's absences "
+        "cannot overlap." in html.unescape(response.content.decode())
+    )
+    assert not volunteer.absences.exists()
