@@ -131,7 +131,7 @@ class Ordering(filters.OrderingFilter):
 
     @staticmethod
     def allowed_fields(view):
-        return [field for field in view.ordering_fields]
+        return list(view.ordering_fields)
 
     def get_schema_operation_parameters(self, view):
         allowed = self.allowed_fields(view)

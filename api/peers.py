@@ -5,7 +5,6 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from api import fields
 from api.serializers import (
@@ -176,6 +175,14 @@ class PeerFilter(django_filters.FilterSet):
         fields = ["status", "area", "referral_source"]
 
 
+def refuse_matched(status):
+    if status == Status.MATCHED:
+        raise StateConflict(
+            "A peer becomes matched when a coordinator approves a match.",
+            code="matched_by_approval",
+        )
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -241,22 +248,13 @@ class PeerViewSet(RecordViewSet):
         """Move the peer to another status, if the move is allowed, and log it with the note.
         The answer is the peer as changed; 409 says which moves are allowed. A peer becomes
         matched only when a coordinator approves a match, never through this action."""
-        peer = self.get_object()
-        change = PeerStatusSerializer(data=request.data)
-        change.is_valid(raise_exception=True)
-        if change.validated_data["status"] == Status.MATCHED:
-            raise StateConflict(
-                "A peer becomes matched when a coordinator approves a match.",
-                code="matched_by_approval",
-            )
-        services.change_peer_status(
-            peer=peer,
-            to=change.validated_data["status"],
-            by=request.user,
-            note=change.validated_data.get("note", ""),
+        return self.change_status(
+            request,
+            change_serializer=PeerStatusSerializer,
+            change_with=services.change_peer_status,
+            record_argument="peer",
+            refuse=refuse_matched,
         )
-        changed = self.get_queryset().get(pk=peer.pk)
-        return Response(PeerSerializer(changed, context=self.get_serializer_context()).data)
 
 
 class PreferredTimeSerializer(WeeklyWindowSerializer):

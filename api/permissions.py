@@ -6,6 +6,13 @@ from rest_framework import permissions
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 
+def signed_in(request):
+    """The signed-in user; anyone else is answered 401."""
+    if not (request.user and request.user.is_authenticated):
+        raise NotAuthenticated()
+    return request.user
+
+
 class IsCoordinator(permissions.BasePermission):
     """Coordinators (the Coordinators group, or superusers) only.
 
@@ -14,9 +21,7 @@ class IsCoordinator(permissions.BasePermission):
     """
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
-            raise NotAuthenticated()
+        user = signed_in(request)
         if not user.is_coordinator:
             raise PermissionDenied("Only coordinators may use this part of the API.")
         if settings.REQUIRE_COORDINATOR_MFA and not is_mfa_enabled(user, ["totp"]):
@@ -33,7 +38,6 @@ class CoordinatorsWriteOthersRead(IsCoordinator):
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            if not (request.user and request.user.is_authenticated):
-                raise NotAuthenticated()
+            signed_in(request)
             return True
         return super().has_permission(request, view)

@@ -92,15 +92,15 @@ def _django_messages(error):
 def _describe(exc):
     """(status, body fields, headers) for an exception, or None when it is not ours to map."""
     if isinstance(exc, StateConflict):
-        # A service's own in-use check answers as the database's protection does.
-        in_use = exc.code == "in_use"
+        if exc.code == "in_use":
+            return _in_use(" ".join(exc.messages))
         return (
             409,
             {
                 "detail": " ".join(exc.messages),
                 "code": exc.code or "state_conflict",
-                "type_": IN_USE_TYPE if in_use else STATE_CONFLICT_TYPE,
-                "title": "Still in use" if in_use else "Not possible in the current state",
+                "type_": STATE_CONFLICT_TYPE,
+                "title": "Not possible in the current state",
             },
             {},
         )
@@ -111,16 +111,8 @@ def _describe(exc):
         count = len(
             exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
-        return (
-            409,
-            {
-                "detail": f"Still in use by {count} record{'s' if count != 1 else ''}; "
-                "it cannot be deleted.",
-                "code": "in_use",
-                "type_": IN_USE_TYPE,
-                "title": "Still in use",
-            },
-            {},
+        return _in_use(
+            f"Still in use by {count} record{'s' if count != 1 else ''}; it cannot be deleted."
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
@@ -145,6 +137,12 @@ def _describe(exc):
             fields["errors"] = {NON_FIELD: [str(detail)]}
         return exc.status_code, fields, headers
     return None
+
+
+def _in_use(detail):
+    """Deleting something still in use: the service's check and the database's say the same."""
+    fields = {"detail": detail, "code": "in_use", "type_": IN_USE_TYPE, "title": "Still in use"}
+    return 409, fields, {}
 
 
 def _validation_fields(errors):

@@ -4,6 +4,7 @@ from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
 from api.permissions import CoordinatorsWriteOthersRead
 
@@ -61,6 +62,26 @@ class RecordViewSet(
     def perform_update(self, serializer):
         serializer.save()
         self._reread(serializer)
+
+    def change_status(
+        self, request, *, change_serializer, change_with, record_argument, refuse=None
+    ):
+        """A status action: validate {"status", "note"}, move the record through its service
+        (`change_with(<record_argument>=record, to=, by=, note=)`), answer with the record as
+        changed. `refuse(status)` may raise for a status this action must not set."""
+        record = self.get_object()
+        change = change_serializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        status = change.validated_data["status"]
+        if refuse is not None:
+            refuse(status)
+        change_with(
+            **{record_argument: record},
+            to=status,
+            by=request.user,
+            note=change.validated_data.get("note", ""),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=record.pk)).data)
 
 
 class RemovableRecordViewSet(mixins.DestroyModelMixin, RecordViewSet):

@@ -4,7 +4,6 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from api import fields
 from api.serializers import (
@@ -242,17 +241,12 @@ class VolunteerViewSet(RecordViewSet):
     def status(self, request, pk=None):
         """Move the volunteer to another status, if the move is allowed, and log it with
         the note. The answer is the volunteer as changed; 409 says which moves are allowed."""
-        volunteer = self.get_object()
-        change = VolunteerStatusSerializer(data=request.data)
-        change.is_valid(raise_exception=True)
-        services.change_volunteer_status(
-            volunteer=volunteer,
-            to=change.validated_data["status"],
-            by=request.user,
-            note=change.validated_data.get("note", ""),
+        return self.change_status(
+            request,
+            change_serializer=VolunteerStatusSerializer,
+            change_with=services.change_volunteer_status,
+            record_argument="volunteer",
         )
-        changed = self.get_queryset().get(pk=volunteer.pk)
-        return Response(self.get_serializer(changed).data)
 
 
 class TrainingRecordSerializer(StrictModelSerializer):
