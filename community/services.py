@@ -21,10 +21,9 @@ def uses_of(item):
     """How many records of each kind point at `item`, e.g. {"volunteers": 3}, zeros left out."""
     uses = {}
     for relation in item._meta.related_objects:
-        accessor = relation.get_accessor_name()
         if relation.one_to_one:
             continue
-        count = getattr(item, accessor).count()
+        count = getattr(item, relation.get_accessor_name()).count()
         if count:
             meta = relation.related_model._meta
             uses[str(meta.verbose_name if count == 1 else meta.verbose_name_plural)] = count

@@ -178,13 +178,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "PeerPath <peerpath@localhost>")
 
+# Redis, when REDIS_URL is set, carries the task queue and the cache (below).
+REDIS_URL = env("REDIS_URL")
+
 # Throttle counts and allauth's rate limits live in the cache: shared through Redis when
 # REDIS_URL is set (several web processes), in each process's memory otherwise.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env("REDIS_URL"):
+if REDIS_URL:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env("REDIS_URL"),
+        "LOCATION": REDIS_URL,
         "KEY_PREFIX": "peerpath",
     }
 
@@ -217,11 +220,8 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
-    "DATETIME_FORMAT": "iso-8601",
-    "DATE_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerPath API",
@@ -251,7 +251,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background tasks: django-q2 on the database by default, on Redis when REDIS_URL is set.
-REDIS_URL = env("REDIS_URL")
 Q_CLUSTER = {
     "name": "peerpath",
     "workers": env_int("Q_WORKERS", 2),

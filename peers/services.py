@@ -57,9 +57,7 @@ def create_peer(*, languages=(), focuses=(), **fields):
 def update_peer(*, peer, languages=None, focuses=None, **fields):
     if "status" in fields:
         raise ValidationError({"status": "Change a peer's status with a status change."})
-    for name, value in fields.items():
-        setattr(peer, name, value)
-    save_validated(peer)
+    change_validated(peer, **fields)
     if languages is not None:
         peer.languages.set(languages)
     if focuses is not None:

@@ -65,9 +65,7 @@ def create_volunteer(*, languages=(), focuses=(), **fields):
 def update_volunteer(*, volunteer, languages=None, focuses=None, **fields):
     if "status" in fields:
         raise ValidationError({"status": "Change a volunteer's status with a status change."})
-    for name, value in fields.items():
-        setattr(volunteer, name, value)
-    save_validated(volunteer)
+    change_validated(volunteer, **fields)
     if languages is not None:
         volunteer.languages.set(languages)
     if focuses is not None:
