@@ -5,11 +5,11 @@ coordinators only), the same page (ordered by preferred name, full name, id), th
 and values, the same count/next/previous/results envelope, in as few queries as the data
 allows: the count, one page query of plain values (the training state annotated in SQL by the
 same `with_training_state()` as the API), one query each for the page's language codes,
-focus slugs and records of required courses, and one for the required courses. No model
-instances and no serializers; phones are read as the E.164 text the database stores.
+focus slugs and records of required courses, and one for the required courses. The training
+gaps come from the same `training_gaps` rule; otherwise no model instances for volunteers and
+no serializers; phones are read as the E.164 text the database stores.
 """
 
-import datetime
 import json
 from collections import defaultdict
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -22,7 +22,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from volunteers.models import Course, TrainingRecord, Volunteer
+from volunteers.models import Course, RequiredRecord, TrainingRecord, Volunteer, training_gaps
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
@@ -116,53 +116,26 @@ def gaps_and_codes(ids):
     ):
         focuses[volunteer_id].append(slug)
     records = defaultdict(list)
-    for volunteer_id, course_id, completed_on, expires_on in (
+    for volunteer_id, *dates in (
         TrainingRecord.objects.filter(volunteer_id__in=ids, course__required_for_matching=True)
         .order_by()
         .values_list("volunteer_id", "course_id", "completed_on", "expires_on")
     ):
-        records[volunteer_id, course_id].append((completed_on, expires_on))
-    courses = list(
-        Course.objects.filter(required_for_matching=True).values_list("id", "code", "name")
-    )
-    on = timezone.localdate()
-    horizon = on + datetime.timedelta(days=settings.TRAINING_EXPIRY_WARNING_DAYS)
+        records[volunteer_id].append(RequiredRecord(*dates))
+    courses = list(Course.objects.filter(required_for_matching=True).only("id", "code", "name"))
     gaps = {
-        volunteer_id: training_gaps(volunteer_id, records, courses, on, horizon)
+        volunteer_id: [
+            {
+                "course": gap["course"].code,
+                "course_name": gap["course"].name,
+                "state": gap["state"],
+                "expires_on": gap["expires_on"].isoformat() if gap["expires_on"] else None,
+            }
+            for gap in training_gaps(records[volunteer_id], courses)
+        ]
         for volunteer_id in ids
     }
     return languages, focuses, gaps
-
-
-def training_gaps(volunteer_id, records, courses, on, horizon):
-    """volunteers.models.training_gaps over plain tuples, already in the API's form."""
-    gaps = []
-    for course_id, code, name in courses:
-        mine = records.get((volunteer_id, course_id))
-        if not mine:
-            state, expires_on = "missing", None
-        else:
-            current = [
-                (done, ends) for done, ends in mine if done <= on and (ends is None or ends > on)
-            ]
-            if not current:
-                state = "expired"
-                expires_on = max((ends for _, ends in mine if ends), default=None)
-            elif not any(
-                done <= horizon and (ends is None or ends > horizon) for done, ends in current
-            ):
-                state, expires_on = "expiring", max(ends for _, ends in current)
-            else:
-                continue
-        gaps.append(
-            {
-                "course": code,
-                "course_name": name,
-                "state": state,
-                "expires_on": expires_on.isoformat() if expires_on else None,
-            }
-        )
-    return gaps
 
 
 @require_GET
