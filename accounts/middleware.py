@@ -7,7 +7,14 @@ from django.urls import reverse
 # Pages a coordinator without MFA may still open: signing out, and setting MFA up (on the
 # site or through the headless API). The REST API answers for itself, with a 403 that says
 # what to do, rather than a redirect to a page.
-_ALWAYS_OPEN_PREFIXES = ("/accounts/", "/_allauth/", "/api/", "/health/", "/static/")
+_ALWAYS_OPEN_PREFIXES = (
+    "/accounts/",
+    "/_allauth/",
+    "/api/",
+    "/health/",
+    "/messaging/",
+    "/static/",
+)
 
 
 class CoordinatorMFARequiredMiddleware:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "community",
     "volunteers",
     "peers",
+    "messaging",
     "matching",
     "api",
 ]
@@ -251,6 +252,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background tasks: django-q2 on the database by default, on Redis when REDIS_URL is set.
+# Successful results are not stored (each text's row is its record), which also spares the
+# monitor a prune per task; workers keep their database connection and live long.
 Q_CLUSTER = {
     "name": "peerpath",
     "workers": env_int("Q_WORKERS", 2),
@@ -258,6 +261,8 @@ Q_CLUSTER = {
     "retry": 120,
     "max_attempts": 1,
     "catch_up": False,
+    "save_limit": -1,
+    "recycle": 10000,
     "label": "Background tasks",
 }
 if REDIS_URL:
@@ -268,6 +273,23 @@ else:
 # The office's own words, used in texts and pages.
 OFFICE_NAME = env("OFFICE_NAME", "Lanarkshire Communities of Recovery")
 OFFICE_PHONE = env("OFFICE_PHONE", "01236 000000")
+
+# Text messages (see messaging/): the backend, its limits, and Twilio's credentials.
+SMS_BACKEND = env("SMS_BACKEND", "console")
+SMS_SENDER_NAME = env("SMS_SENDER_NAME", "PeerPath")
+SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", "21:00-08:00")
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+SMS_RATE_PER_SECOND = env_int("SMS_RATE_PER_SECOND", 10)
+SMS_REPLY_WINDOW_HOURS = env_int("SMS_REPLY_WINDOW_HOURS", 24)
+SMS_RETRY_BASE_SECONDS = 30
+SMS_STALE_SENDING_SECONDS = 120
+SMS_HTTP_TIMEOUT = 10
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
 
 # A volunteer's required training counts as "expiring" this many days before it lapses.
 TRAINING_EXPIRY_WARNING_DAYS = env_int("TRAINING_EXPIRY_WARNING_DAYS", 30)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include("api.urls")),
+    path("messaging/", include("messaging.urls")),
     path("admin/", admin.site.urls),
 ]
 

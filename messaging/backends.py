@@ -1,0 +1,176 @@
+"""Where texts go: the console (default), a list in memory (tests), or Twilio.
+
+A backend's `send(message)` returns the provider's id for the text (or None) or raises
+`SendFailed`; `lookup(message)` returns the provider's id if the provider already has that
+text (a worker died mid-send), else None.
+"""
+
+import logging
+import sys
+import uuid
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from community.phones import to_phone
+from messaging.provider_errors import is_transient_http, readable
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = {
+    "console": "messaging.backends.ConsoleBackend",
+    "locmem": "messaging.backends.LocmemBackend",
+    "twilio": "messaging.backends.TwilioBackend",
+}
+
+
+class SendFailed(Exception):
+    def __init__(self, reason, *, code=None, transient):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.transient = transient
+
+
+def get_backend():
+    return _backend(settings.SMS_BACKEND)
+
+
+@cache
+def _backend(name):
+    try:
+        path = BACKENDS[name]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"SMS_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}."
+        ) from None
+    return import_string(path)()
+
+
+class ConsoleBackend:
+    """Prints each text: for running PeerPath on a laptop."""
+
+    def send(self, message):
+        sys.stdout.write(f"--- SMS to {message.to_number} [{message.topic}]\n{message.body}\n---\n")
+        sys.stdout.flush()
+        return None
+
+    def lookup(self, message):
+        return None
+
+
+# The locmem backend's outbox: a list of sent messages, cleared by the tests.
+outbox = []
+
+
+class LocmemBackend:
+    def send(self, message):
+        sid = "SM" + uuid.uuid4().hex
+        outbox.append(
+            {"sid": sid, "id": message.pk, "to": str(message.to_number), "body": message.body}
+        )
+        return sid
+
+    def lookup(self, message):
+        return next((sent["sid"] for sent in outbox if sent["id"] == message.pk), None)
+
+
+class TwilioHttpClientAt(TwilioHttpClient):
+    """The SDK's own HTTP client, sending to another base URL (a Twilio-compatible stub)."""
+
+    def __init__(self, base_url, **kwargs):
+        super().__init__(**kwargs)
+        self.base = urlsplit(base_url)
+
+    def request(self, method, url, **kwargs):
+        parts = urlsplit(url)
+        url = urlunsplit((self.base.scheme, self.base.netloc, parts.path, parts.query, ""))
+        return super().request(method, url, **kwargs)
+
+
+def twilio_client():
+    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+        raise ImproperlyConfigured(
+            "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+        )
+    timeout = settings.SMS_HTTP_TIMEOUT
+    if settings.TWILIO_API_BASE_URL:
+        http = TwilioHttpClientAt(settings.TWILIO_API_BASE_URL, timeout=timeout)
+    else:
+        http = TwilioHttpClient(timeout=timeout)
+    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
+
+
+def status_callback_url():
+    if not settings.PUBLIC_BASE_URL:
+        return None
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("messaging:twilio-status")
+
+
+class TwilioBackend:
+    def __init__(self):
+        self.client = twilio_client()
+
+    def sender(self):
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            return {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
+        if settings.TWILIO_FROM_NUMBER:
+            return {"from_": settings.TWILIO_FROM_NUMBER}
+        raise SendFailed(
+            "Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send from.",
+            transient=True,
+        )
+
+    def send(self, message):
+        if to_phone(message.to_number).is_fictional:
+            raise SendFailed(
+                "The number is in Ofcom's drama range (07700 900xxx), kept away from Twilio.",
+                transient=False,
+            )
+        params = {"to": str(message.to_number), "body": message.body, **self.sender()}
+        callback = status_callback_url()
+        if callback:
+            params["status_callback"] = callback
+        try:
+            return self.client.messages.create(**params).sid
+        except (TwilioRestException, TwilioServiceException) as error:
+            raise _failure(error) from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            reason = f"Twilio did not answer ({type(error).__name__})."
+            raise SendFailed(reason, transient=True) from error
+        except TwilioException as error:
+            raise SendFailed(f"Twilio refused the text: {error}", transient=False) from error
+
+    def lookup(self, message):
+        """Find the text at Twilio by recipient, body and time, as its id was never saved."""
+        since = (message.claimed_at or message.created_at) - timezone.timedelta(minutes=5)
+        try:
+            candidates = self.client.messages.list(
+                to=str(message.to_number), date_sent_after=since, limit=50
+            )
+        except (TwilioException, requests.RequestException) as error:
+            raise SendFailed(f"Twilio could not be asked: {error}", transient=True) from error
+        for candidate in candidates:
+            if candidate.body == message.body:
+                return candidate.sid
+        return None
+
+
+def _failure(error):
+    status = error.status or 0
+    code = error.code if isinstance(error.code, int) and error.code != status else None
+    detail = getattr(error, "msg", None) or getattr(error, "detail", None) or ""
+    return SendFailed(
+        readable(code, fallback=f"Twilio answered {status}: {detail}".strip()),
+        code=code,
+        transient=is_transient_http(status),
+    )

@@ -1,0 +1,177 @@
+"""Every text PeerPath sends or receives, and the numbers that asked not to be texted."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from community.phones import PhoneField
+
+
+class MessageQuerySet(models.QuerySet):
+    def outbound(self):
+        return self.filter(direction=Message.Direction.OUTBOUND)
+
+    def inbound(self):
+        return self.filter(direction=Message.Direction.INBOUND)
+
+    def due(self, *, now=None):
+        """Queued outbound messages whose time has come."""
+        now = now or timezone.now()
+        return self.filter(status=Message.Status.QUEUED, send_after__lte=now)
+
+    def open_question_for(self, phone, *, now=None):
+        """The one message to this number still waiting for its reply, if any."""
+        now = now or timezone.now()
+        return self.filter(to_number=phone, question_open=True, reply_expires_at__gt=now)
+
+
+class Message(models.Model):
+    """One text, in either direction: the outbox, the inbox and the log in one table."""
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Sent by PeerPath"
+        INBOUND = "inbound", "Received"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Not sent (opted out)"
+        RECEIVED = "received", "Received"
+
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    to_number = PhoneField()
+    from_number = PhoneField(blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices)
+    topic = models.CharField(max_length=60, blank=True, help_text="What the text is for.")
+    twilio_sid = models.CharField("Twilio SID", max_length=64, null=True, blank=True, unique=True)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    send_after = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not worth sending after this (a sign-in code)."
+    )
+    holds_in_quiet_hours = models.BooleanField(default=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    reply_handler = models.CharField(
+        max_length=60, blank=True, help_text="Who reads the reply; empty when none is awaited."
+    )
+    context = models.JSONField(default=dict, blank=True)
+    question_open = models.BooleanField(
+        default=False, help_text="Sent and still waiting for its reply."
+    )
+    reply_expires_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    needs_attention = models.BooleanField(default=False)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="message_due"),
+            models.Index(fields=["to_number", "created_at"], name="message_by_number"),
+            models.Index(
+                fields=["needs_attention"],
+                condition=Q(needs_attention=True),
+                name="message_needs_attention",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["to_number"],
+                condition=Q(question_open=True),
+                name="one_open_question_per_number",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        direction="outbound",
+                        status__in=[
+                            "queued",
+                            "sending",
+                            "sent",
+                            "delivered",
+                            "undelivered",
+                            "failed",
+                            "suppressed",
+                        ],
+                    )
+                    | Q(direction="inbound", status="received")
+                ),
+                name="status_fits_direction",
+            ),
+        ]
+
+    def __str__(self):
+        arrow = "to" if self.direction == self.Direction.OUTBOUND else "from"
+        number = self.to_number if self.direction == self.Direction.OUTBOUND else self.from_number
+        return f"{self.get_status_display()} {arrow} {number}: {self.body[:40]}"
+
+    @property
+    def awaits_reply(self):
+        return bool(self.reply_handler)
+
+    @property
+    def phone(self):
+        """The other party's number."""
+        return self.to_number if self.direction == self.Direction.OUTBOUND else self.from_number
+
+
+class OptOutQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(ended_at__isnull=True)
+
+
+class OptOut(models.Model):
+    """A number that said STOP (or Twilio told us it did): nothing is sent to it.
+
+    Opting back in ends the row rather than deleting it, so the history stays.
+    """
+
+    phone = PhoneField()
+    opted_out_at = models.DateTimeField(default=timezone.now)
+    word = models.CharField(max_length=40, help_text="What they sent, or how it was recorded.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by_word = models.CharField(max_length=40, blank=True)
+    ended_note = models.CharField(
+        max_length=300, blank=True, help_text="Why the office removed it, when it did."
+    )
+
+    objects = OptOutQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "opt-out"
+        ordering = ["-opted_out_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(ended_at__isnull=True),
+                name="one_current_opt_out_per_number",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.phone} ({self.word})"
+
+
+class SendSlot(models.Model):
+    """The next free moment to send, shared by every worker (when Redis is not in use)."""
+
+    next_free_us = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"next free slot at {self.next_free_us} µs"

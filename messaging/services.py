@@ -1,0 +1,556 @@
+"""Sending and receiving texts: the outbox, delivery, opt-outs and replies.
+
+`send_sms` only writes a row; delivery happens in a task after the caller's transaction
+commits, and the sweep picks up anything whose enqueue was lost or whose worker died.
+"""
+
+import logging
+import random
+import re
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from community.phones import normalise_phone, to_phone
+from messaging import replies, texts, throttle
+from messaging.backends import SendFailed, get_backend
+from messaging.models import Message, OptOut
+from messaging.provider_errors import UNSUBSCRIBED
+from messaging.quiet_hours import first_moment_allowed
+from messaging.segments import count_segments
+
+logger = logging.getLogger(__name__)
+
+Status = Message.Status
+MAX_SEGMENTS = 10
+OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_WORDS = {"START", "UNSTOP"}
+HELP_WORDS = {"HELP", "INFO"}
+MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+
+
+# Sending ---------------------------------------------------------------------------------
+
+
+def textable_number(value):
+    """The E.164 form of a number that can receive texts, or ValidationError saying why not."""
+    e164 = normalise_phone(value)
+    phone = to_phone(e164)
+    if not phone.is_fictional and phonenumbers.number_type(phone) not in MOBILE_TYPES:
+        raise ValidationError(
+            f"{e164} is not a mobile number, so it cannot receive texts.", code="not_mobile"
+        )
+    return e164
+
+
+def check_body(body):
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationError("A text needs something to say: the body is empty.", code="empty")
+    segments = count_segments(body)
+    if segments.count > MAX_SEGMENTS:
+        raise ValidationError(
+            f"The text is {segments.count} SMS segments long ({segments.units} {segments.encoding} "
+            f"characters); at most {MAX_SEGMENTS} are allowed.",
+            code="too_long",
+        )
+
+
+def send_sms(
+    to,
+    body,
+    *,
+    topic,
+    idempotency_key=None,
+    reply_handler=None,
+    context=None,
+    send_after=None,
+    expires_at=None,
+    quiet_hours=True,
+):
+    """Put a text in the outbox; it is sent once the caller's transaction commits.
+
+    The same idempotency key twice returns the first message and sends nothing new. A number
+    that opted out gets a `suppressed` row and no text. Inside quiet hours the text waits
+    until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
+    worth sending (it is then never sent or retried).
+    """
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    to_number = textable_number(to)
+    check_body(body)
+    if not topic:
+        raise ValidationError("Every text needs a topic, e.g. session.reminder.", code="topic")
+    if reply_handler and not replies.is_registered(reply_handler):
+        raise ValidationError(f"No reply handler is registered as {reply_handler!r}.")
+    now = timezone.now()
+    send_after = max(send_after or now, now)
+    if quiet_hours:
+        send_after = first_moment_allowed(send_after)
+    suppressed = OptOut.objects.current().filter(phone=to_number).exists()
+    message = Message(
+        direction=Message.Direction.OUTBOUND,
+        to_number=to_number,
+        from_number=settings.TWILIO_FROM_NUMBER or "",
+        body=body,
+        topic=topic,
+        status=Status.SUPPRESSED if suppressed else Status.QUEUED,
+        idempotency_key=idempotency_key or None,
+        reply_handler=reply_handler or "",
+        context=context or {},
+        send_after=send_after,
+        expires_at=expires_at,
+        holds_in_quiet_hours=quiet_hours,
+        error="The number has opted out of texts." if suppressed else "",
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if idempotency_key:  # the same key saved at the same moment by another caller
+            return Message.objects.get(idempotency_key=idempotency_key)
+        raise
+    if message.status == Status.QUEUED and message.send_after <= now:
+        transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+def enqueue_delivery(message_id):
+    """Hand a message to the task queue; if the queue is down the sweep sends it later."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task("messaging.tasks.deliver_message", message_id, group="sms")
+    except Exception:
+        logger.exception("Could not enqueue message %s; the sweep will send it.", message_id)
+
+
+def resend(message):
+    """Send a failed text again as a new message with a new key."""
+    if message.direction != Message.Direction.OUTBOUND or message.status not in {
+        Status.FAILED,
+        Status.UNDELIVERED,
+    }:
+        from community.errors import StateConflict
+
+        raise StateConflict(
+            f"Only failed or undelivered texts can be sent again; this one is {message.status}.",
+            code="not_failed",
+        )
+    return send_sms(
+        message.to_number,
+        message.body,
+        topic=message.topic,
+        reply_handler=message.reply_handler or None,
+        context=message.context,
+    )
+
+
+# Delivery --------------------------------------------------------------------------------
+
+
+def _lock(queryset):
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset.select_for_update()
+
+
+def _claim(message_id):
+    """Move one due message from queued to sending, or return None if it is not ours to send."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = _lock(Message.objects.due(now=now).filter(pk=message_id)).first()
+        if message is None:
+            return None
+        if message.expires_at and message.expires_at <= now:
+            _finish(message, Status.FAILED, error="It expired before it could be sent.")
+            return None
+        if OptOut.objects.current().filter(phone=message.to_number).exists():
+            _finish(message, Status.SUPPRESSED, error="The number has opted out of texts.")
+            return None
+        if message.holds_in_quiet_hours:
+            allowed = first_moment_allowed(now)
+            if allowed > now:
+                message.send_after = allowed
+                message.save(update_fields=["send_after"])
+                return None
+        if message.reply_handler and not _open_question_slot(message, now):
+            return None
+        message.status = Status.SENDING
+        message.attempts += 1
+        message.claimed_at = now
+        message.status_changed_at = now
+        message.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "claimed_at",
+                "status_changed_at",
+                "question_open",
+                "reply_expires_at",
+            ]
+        )
+        return message
+
+
+def _open_question_slot(message, now):
+    """Make `message` its number's open question, or hold it until the open one is done."""
+    Message.objects.filter(
+        to_number=message.to_number, question_open=True, reply_expires_at__lte=now
+    ).update(question_open=False)
+    blocking = Message.objects.filter(to_number=message.to_number, question_open=True).first()
+    if blocking is None:
+        message.question_open = True
+        message.reply_expires_at = now + timedelta(hours=settings.SMS_REPLY_WINDOW_HOURS)
+        try:
+            with transaction.atomic():
+                message.save(update_fields=["question_open", "reply_expires_at"])
+            return True
+        except IntegrityError:  # another worker opened a question to this number just now
+            message.question_open = False
+            message.reply_expires_at = None
+            blocking = Message.objects.filter(
+                to_number=message.to_number, question_open=True
+            ).first()
+    message.send_after = blocking.reply_expires_at if blocking else now + timedelta(minutes=1)
+    message.save(update_fields=["send_after"])
+    return False
+
+
+def _finish(message, status, *, error="", code=None, sid=None):
+    now = timezone.now()
+    message.status = status
+    message.status_changed_at = now
+    fields = ["status", "status_changed_at"]
+    if error or code:
+        message.error, message.error_code = error[:300], code
+        fields += ["error", "error_code"]
+    if sid:
+        message.twilio_sid = sid
+        fields.append("twilio_sid")
+    if status == Status.SENT:
+        message.sent_at = now
+        fields.append("sent_at")
+    if status in {Status.FAILED, Status.SUPPRESSED, Status.QUEUED} and message.question_open:
+        message.question_open = False
+        message.reply_expires_at = None
+        fields += ["question_open", "reply_expires_at"]
+    message.save(update_fields=fields)
+
+
+def retry_delay(attempts):
+    """Exponential backoff with jitter: about 30 s, 1, 2, 4 minutes... never over an hour."""
+    delay = min(settings.SMS_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
+    return timedelta(seconds=random.uniform(delay / 2, delay))
+
+
+def deliver(message_id):
+    """Send one queued message if it is due and no other worker has it; True if it was sent."""
+    message = _claim(message_id)
+    if message is None:
+        return False
+    throttle.pace()
+    try:
+        sid = get_backend().send(message)
+    except SendFailed as failure:
+        _record_failure(message, failure)
+        return False
+    with transaction.atomic():
+        _finish(message, Status.SENT, sid=sid)
+    return True
+
+
+def _record_failure(message, failure):
+    with transaction.atomic():
+        if failure.code in UNSUBSCRIBED:
+            record_opt_out(message.to_number, word=f"Twilio {failure.code}")
+        expired = message.expires_at and message.expires_at <= timezone.now()
+        if failure.transient and message.attempts < settings.SMS_MAX_ATTEMPTS and not expired:
+            message.send_after = timezone.now() + retry_delay(message.attempts)
+            message.save(update_fields=["send_after"])
+            _finish(message, Status.QUEUED, error=failure.reason, code=failure.code)
+            return
+        if failure.transient and message.attempts >= settings.SMS_MAX_ATTEMPTS:
+            reason = f"Gave up after {message.attempts} attempts: {failure.reason}"
+        else:
+            reason = failure.reason
+        _finish(message, Status.FAILED, error=reason, code=failure.code)
+    logger.warning("Text %s to %s failed: %s", message.pk, message.to_number, reason)
+
+
+def reconcile_stale_sending(*, now=None):
+    """Texts left `sending` by a worker that died: sent if the provider has them, else queued
+    again. Returns (found at the provider, queued again)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SMS_STALE_SENDING_SECONDS)
+    found = requeued = 0
+    backend = get_backend()
+    stale_ids = list(
+        Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for message_id in stale_ids:
+        with transaction.atomic():
+            message = _lock(
+                Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at__lt=cutoff)
+            ).first()
+            if message is None:
+                continue
+            try:
+                sid = backend.lookup(message)
+            except SendFailed as failure:
+                logger.warning("Could not look up stale text %s: %s", message_id, failure.reason)
+                continue
+            if sid:
+                _finish(message, Status.SENT, sid=sid)
+                found += 1
+            else:
+                message.send_after = now
+                message.save(update_fields=["send_after"])
+                _finish(message, Status.QUEUED)
+                requeued += 1
+    return found, requeued
+
+
+def sweep(*, now=None):
+    """Re-enqueue every due queued text and reconcile stale sends; returns what it did."""
+    now = now or timezone.now()
+    found, requeued = reconcile_stale_sending(now=now)
+    Message.objects.filter(question_open=True, reply_expires_at__lte=now).update(
+        question_open=False
+    )
+    due = list(
+        Message.objects.due(now=now).order_by("send_after", "pk").values_list("pk", flat=True)
+    )
+    for message_id in due:
+        enqueue_delivery(message_id)
+    return {"enqueued": len(due), "found_at_provider": found, "requeued": requeued}
+
+
+# Opt-outs --------------------------------------------------------------------------------
+
+
+def is_opted_out(phone):
+    return OptOut.objects.current().filter(phone=phone).exists()
+
+
+@transaction.atomic
+def record_opt_out(phone, *, word):
+    """Stop texting a number; queued texts to it become suppressed. Saying it twice is fine."""
+    phone = normalise_phone(phone)
+    opt_out = OptOut.objects.current().filter(phone=phone).first()
+    if opt_out is None:
+        try:
+            with transaction.atomic():
+                opt_out = OptOut.objects.create(phone=phone, word=word[:40])
+        except IntegrityError:
+            opt_out = OptOut.objects.current().get(phone=phone)
+    Message.objects.filter(to_number=phone, status=Status.QUEUED).update(
+        status=Status.SUPPRESSED,
+        error="The number has opted out of texts.",
+        status_changed_at=timezone.now(),
+    )
+    return opt_out
+
+
+@transaction.atomic
+def end_opt_out(phone, *, word="", note=""):
+    """Text a number again (it said START, or asked the office by another channel)."""
+    phone = normalise_phone(phone)
+    return (
+        OptOut.objects.current()
+        .filter(phone=phone)
+        .update(ended_at=timezone.now(), ended_by_word=word[:40], ended_note=note[:300])
+    )
+
+
+def remove_opt_out(opt_out, *, note, by=None):
+    """The office opts a number back in for a person who asked by another channel."""
+    if not note or not note.strip():
+        raise ValidationError(
+            {"note": "Say why the opt-out is removed (how and when the person asked)."}
+        )
+    if opt_out.ended_at:
+        from community.errors import StateConflict
+
+        raise StateConflict("This opt-out has already ended.", code="already_ended")
+    who = f" by {by}" if by else ""
+    end_opt_out(opt_out.phone, note=f"{note.strip()}{who}"[:300])
+    opt_out.refresh_from_db()
+    return opt_out
+
+
+# Receiving -------------------------------------------------------------------------------
+
+
+def keyword(body):
+    """The body as a keyword: just the word, any case, stray spaces and punctuation ignored."""
+    return re.sub(r"[\W_]+", "", body or "").upper()
+
+
+def receive(*, sid, from_number, to_number, body):
+    """Store an inbound text once per provider id and act on it. Returns (message, created)."""
+    with transaction.atomic():
+        existing = Message.objects.filter(twilio_sid=sid).first()
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                reply = Message.objects.create(
+                    direction=Message.Direction.INBOUND,
+                    status=Status.RECEIVED,
+                    twilio_sid=sid,
+                    from_number=from_number,
+                    to_number=to_number,
+                    body=body,
+                    topic="reply",
+                )
+        except IntegrityError:  # the same webhook delivered twice at the same moment
+            return Message.objects.get(twilio_sid=sid), False
+        _act_on(reply)
+    return reply, True
+
+
+def _act_on(reply):
+    word = keyword(reply.body)
+    phone = reply.from_number
+    if word in OPT_OUT_WORDS:
+        record_opt_out(phone, word=word)
+        _set_topic(reply, "keyword.opt_out")
+    elif word in OPT_IN_WORDS or (word == "YES" and is_opted_out(phone)):
+        end_opt_out(phone, word=word)
+        _set_topic(reply, "keyword.opt_in")
+    elif word in HELP_WORDS:
+        _set_topic(reply, "keyword.help")
+        send_sms(phone, texts.help_text(), topic="keyword.help", quiet_hours=False)
+    else:
+        _answer_question(reply)
+
+
+def _set_topic(message, topic):
+    message.topic = topic
+    message.save(update_fields=["topic"])
+
+
+def _answer_question(reply):
+    now = timezone.now()
+    question = (
+        Message.objects.select_for_update()
+        .filter(to_number=reply.from_number, question_open=True, reply_expires_at__gt=now)
+        .first()
+    )
+    outcome = None
+    if question is not None:
+        try:
+            outcome = replies.handler_for(question.reply_handler)(question, reply)
+        except LookupError:
+            logger.error("No handler %r for reply %s", question.reply_handler, reply.pk)
+    if outcome is None or not outcome.understood:
+        reply.needs_attention = True
+        reply.topic = f"reply.{question.topic}" if question else "reply.unexpected"
+        reply.save(update_fields=["needs_attention", "topic"])
+        send_sms(
+            reply.from_number,
+            texts.not_understood_text(),
+            topic="reply.not_understood",
+            quiet_hours=False,
+        )
+        return
+    question.answered_by = reply
+    question.question_open = False
+    question.save(update_fields=["answered_by", "question_open"])
+    reply.topic = f"reply.{question.topic}"
+    reply.save(update_fields=["topic"])
+    if outcome.answer:
+        send_sms(
+            reply.from_number, outcome.answer, topic=f"{question.topic}.answer", quiet_hours=False
+        )
+    _release_next_question(reply.from_number, now)
+
+
+def _release_next_question(phone, now):
+    waiting = (
+        Message.objects.filter(to_number=phone, status=Status.QUEUED)
+        .exclude(reply_handler="")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if waiting and waiting.send_after > now:
+        waiting.send_after = first_moment_allowed(now)
+        waiting.save(update_fields=["send_after"])
+    if waiting and waiting.send_after <= now:
+        transaction.on_commit(lambda: enqueue_delivery(waiting.pk))
+
+
+# Delivery status from the provider -------------------------------------------------------
+
+# How far along a text is; a callback never moves a text back.
+PROGRESS = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+}
+PROVIDER_STATUSES = {
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+}
+
+
+def apply_delivery_status(*, sid, provider_status, error_code=None):
+    """Move a text forward by the provider's report; returns the message, or None if unknown."""
+    from messaging.provider_errors import readable
+
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(twilio_sid=sid).first()
+        if message is None or message.direction != Message.Direction.OUTBOUND:
+            logger.warning("Delivery status %r for unknown text %s", provider_status, sid)
+            return None
+        status = PROVIDER_STATUSES.get(provider_status)
+        if status is None or PROGRESS.get(message.status, 3) >= PROGRESS[status]:
+            return message
+        error = readable(error_code) if error_code else ""
+        _finish(message, status, error=error, code=error_code)
+        if error_code in UNSUBSCRIBED:
+            record_opt_out(message.to_number, word=f"Twilio {error_code}")
+    return message
+
+
+# The coordinator's inbox -----------------------------------------------------------------
+
+
+@transaction.atomic
+def answer_reply(reply, *, body, by=None):
+    """Text a person back from the inbox; the reply counts as handled."""
+    if reply.direction != Message.Direction.INBOUND:
+        raise ValidationError("Only received texts can be answered.")
+    answer = send_sms(reply.from_number, body, topic="inbox.answer", quiet_hours=False)
+    mark_handled(reply, note=f"Answered with message {answer.pk}", by=by)
+    return answer
+
+
+@transaction.atomic
+def mark_handled(reply, *, note="", by=None):
+    if not reply.needs_attention:
+        from community.errors import StateConflict
+
+        raise StateConflict("This text does not need attention.", code="already_handled")
+    who = f" ({by})" if by else ""
+    reply.needs_attention = False
+    reply.handled_at = timezone.now()
+    reply.handled_note = f"{note}{who}"[:300]
+    reply.save(update_fields=["needs_attention", "handled_at", "handled_note"])
+    return reply
