@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from community.phones import normalise_phone, to_phone
 from messaging import replies, texts, throttle
@@ -125,8 +126,6 @@ def send_sms(
 
 def enqueue_delivery(message_id):
     """Hand a message to the task queue; if the queue is down the sweep sends it later."""
-    from django_q.tasks import async_task
-
     try:
         async_task("messaging.tasks.deliver_message", message_id, group="sms")
     except Exception:

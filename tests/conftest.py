@@ -79,6 +79,20 @@ def _own_cache(settings, request):
     }
 
 
+@pytest.fixture(autouse=True)
+def _texts_stay_in_memory(settings):
+    """Texts go to the locmem outbox, unthrottled and whatever the time of day; the tests of
+    quiet hours and the rate limit set their own."""
+    from messaging import backends
+
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.SMS_QUIET_HOURS = ""
+    backends.outbox.clear()
+    yield
+    backends.outbox.clear()
+
+
 @pytest.fixture
 def coordinator(db):
     user = UserFactory(email="coordinator@example.org", is_staff=True)
