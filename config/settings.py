@@ -147,9 +147,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
 
-# django-allauth: email and password, no public sign-up, MFA by TOTP and recovery codes.
+# django-allauth: coordinators sign in by email and password, volunteers in the app by a code
+# texted to the phone the office registered (accounts/adapter.py); no public sign-up; MFA by
+# TOTP and recovery codes, asked for after a code as after a password.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_FORMS = {"login": "accounts.forms.CoordinatorLoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A text can take a few minutes to arrive; the code (8 letters, 3 tries) stays safe that long.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+# Phones are typed in by the office, so a registered number is verified already.
+ACCOUNT_PHONE_VERIFICATION_ENABLED = False
+# Sign-up is closed (the adapter refuses it); email stays its one required identifier.
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
@@ -319,3 +328,20 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Matching (matching/engine.py). Each soft score is a part from 0 to 1 times its weight here;
+# a weight of 0 leaves that part out. Suggestions and bulk assignment use the same weights.
+MATCHING_WEIGHTS = {
+    "distance": 2.0,  # near the peer's area
+    "availability": 3.0,  # free at the peer's preferred times
+    "focus": 2.0,  # lived experience of what the peer wants support with
+    "language": 1.0,  # speaks the peer's languages
+    "gender": 1.0,  # the supporter's gender the peer asked for, or their own
+    "load": 1.0,  # supports fewer people now: spread the work
+    "continuity": 2.0,  # supported this peer before
+}
+# The distance part falls from full marks within the peer's area to nothing at this distance.
+MATCHING_DISTANCE_ZERO_KM = 30
+# Hours a week of availability at the peer's preferred times that earn the availability part
+# in full.
+MATCHING_FULL_OVERLAP_HOURS = 3
