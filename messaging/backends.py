@@ -8,6 +8,7 @@ text (a worker died mid-send), else None.
 import logging
 import sys
 import uuid
+from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,13 +16,13 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.module_loading import import_string
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from community.phones import to_phone
+from messaging.models import Message
 from messaging.provider_errors import is_transient_http, readable
 
 logger = logging.getLogger(__name__)
@@ -151,16 +152,26 @@ class TwilioBackend:
             raise SendFailed(f"Twilio refused the text: {error}", transient=False) from error
 
     def lookup(self, message):
-        """Find the text at Twilio by recipient, body and time, as its id was never saved."""
-        since = (message.claimed_at or message.created_at) - timezone.timedelta(minutes=5)
+        """Find the text at Twilio by recipient, body and time, as its id was never saved.
+
+        Every attempt came after the row was written (a few minutes allow for the clocks).
+        A text another row already holds (the same words to the same number before) is not
+        this one.
+        """
+        since = message.created_at - timedelta(minutes=5)
         try:
             candidates = self.client.messages.list(
                 to=str(message.to_number), date_sent_after=since, limit=50
             )
         except (TwilioException, requests.RequestException) as error:
             raise SendFailed(f"Twilio could not be asked: {error}", transient=True) from error
+        known = set(
+            Message.objects.filter(twilio_sid__in=[c.sid for c in candidates]).values_list(
+                "twilio_sid", flat=True
+            )
+        )
         for candidate in candidates:
-            if candidate.body == message.body:
+            if candidate.body == message.body and candidate.sid not in known:
                 return candidate.sid
         return None
 

@@ -20,13 +20,26 @@ def count_segments(body):
     """Segments a text needs: 160 GSM-7 characters in one, 153 per part when split;
     70 UCS-2 code units in one, 67 per part when split."""
     if all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in body):
-        units = sum(2 if char in GSM7_EXTENDED else 1 for char in body)
+        sizes = [2 if char in GSM7_EXTENDED else 1 for char in body]
         single, part = 160, 153
         encoding = "GSM-7"
     else:
-        units = len(body.encode("utf-16-le")) // 2
+        sizes = [len(char.encode("utf-16-le")) // 2 for char in body]
         single, part = 70, 67
         encoding = "UCS-2"
+    units = sum(sizes)
     if units <= single:
         return Segments(encoding, units, 1 if units else 0)
-    return Segments(encoding, units, -(-units // part))
+    return Segments(encoding, units, _parts(sizes, part))
+
+
+def _parts(sizes, room):
+    """Parts of `room` units each, filled in order: a character is never split between two
+    (an extension character's escape and code, an emoji's two UTF-16 units), so a part with
+    one unit left ends early."""
+    count, used = 1, 0
+    for size in sizes:
+        if used + size > room:
+            count, used = count + 1, 0
+        used += size
+    return count

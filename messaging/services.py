@@ -148,6 +148,7 @@ def resend(message):
         message.to_number,
         message.body,
         topic=message.topic,
+        idempotency_key=f"resend:{message.pk}",
         reply_handler=message.reply_handler or None,
         context=message.context,
     )
@@ -238,6 +239,10 @@ def _finish(message, status, *, error="", code=None, sid=None):
     if status == Status.SENT:
         message.sent_at = now
         fields.append("sent_at")
+        if not (error or code) and (message.error or message.error_code):
+            # It went after all: an earlier attempt's error no longer describes it.
+            message.error, message.error_code = "", None
+            fields += ["error", "error_code"]
     if status in {Status.FAILED, Status.SUPPRESSED, Status.QUEUED} and message.question_open:
         message.question_open = False
         message.reply_expires_at = None
@@ -256,15 +261,26 @@ def deliver(message_id):
     message = _claim(message_id)
     if message is None:
         return False
-    throttle.pace()
+    backend = get_backend()
     try:
-        sid = get_backend().send(message)
+        sid = _sent_by_earlier_attempt(backend, message)
+        if sid is None:
+            throttle.pace()
+            sid = backend.send(message)
     except SendFailed as failure:
         _record_failure(message, failure)
         return False
     with transaction.atomic():
         _finish(message, Status.SENT, sid=sid)
     return True
+
+
+def _sent_by_earlier_attempt(backend, message):
+    """On a retry, the provider's id for the text if an earlier attempt reached it after all:
+    a timeout, a dropped connection or a 5xx can come after the provider took the text."""
+    if message.attempts <= 1:
+        return None
+    return backend.lookup(message)
 
 
 def _record_failure(message, failure):
@@ -287,7 +303,8 @@ def _record_failure(message, failure):
 
 def reconcile_stale_sending(*, now=None):
     """Texts left `sending` by a worker that died: sent if the provider has them, else queued
-    again. Returns (found at the provider, queued again)."""
+    again (or failed, once SMS_MAX_ATTEMPTS were made). Returns (found at the provider, queued
+    again)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SMS_STALE_SENDING_SECONDS)
     found = requeued = 0
@@ -312,6 +329,14 @@ def reconcile_stale_sending(*, now=None):
             if sid:
                 _finish(message, Status.SENT, sid=sid)
                 found += 1
+            elif message.attempts >= settings.SMS_MAX_ATTEMPTS:
+                # A text whose every attempt stops its worker is not tried for ever.
+                reason = (
+                    f"Gave up after {message.attempts} attempts: the worker stopped while "
+                    "sending it."
+                )
+                _finish(message, Status.FAILED, error=reason)
+                logger.warning("Text %s to %s failed: %s", message_id, message.to_number, reason)
             else:
                 message.send_after = now
                 message.save(update_fields=["send_after"])
@@ -372,18 +397,24 @@ def end_opt_out(phone, *, word="", note=""):
     )
 
 
+@transaction.atomic
 def remove_opt_out(opt_out, *, note, by=None):
     """The office opts a number back in for a person who asked by another channel."""
     if not note or not note.strip():
         raise ValidationError(
             {"note": "Say why the opt-out is removed (how and when the person asked)."}
         )
-    if opt_out.ended_at:
+    # This row, read again under a lock: a page open since the number said STOP again must not
+    # end the newer opt-out.
+    current = OptOut.objects.select_for_update().filter(pk=opt_out.pk).first()
+    if current is None or current.ended_at:
         from community.errors import StateConflict
 
         raise StateConflict("This opt-out has already ended.", code="already_ended")
     who = f" by {by}" if by else ""
-    end_opt_out(opt_out.phone, note=f"{note.strip()}{who}"[:300])
+    current.ended_at = timezone.now()
+    current.ended_note = f"{note.strip()}{who}"[:300]
+    current.save(update_fields=["ended_at", "ended_note"])
     opt_out.refresh_from_db()
     return opt_out
 
@@ -397,7 +428,10 @@ def keyword(body):
 
 
 def receive(*, sid, from_number, to_number, body):
-    """Store an inbound text once per provider id and act on it. Returns (message, created)."""
+    """Store an inbound text once per provider id and act on it. Returns (message, created).
+
+    If acting on it fails, what it did is undone but the text is kept, marked for attention.
+    """
     with transaction.atomic():
         existing = Message.objects.filter(twilio_sid=sid).first()
         if existing:
@@ -415,7 +449,14 @@ def receive(*, sid, from_number, to_number, body):
                 )
         except IntegrityError:  # the same webhook delivered twice at the same moment
             return Message.objects.get(twilio_sid=sid), False
-        _act_on(reply)
+        try:
+            with transaction.atomic():
+                _act_on(reply)
+        except Exception:
+            # Whatever went wrong is undone, but the text itself is kept for the coordinator.
+            logger.exception("Could not act on text %s from %s.", reply.pk, from_number)
+            reply.topic, reply.needs_attention = "reply", True
+            reply.save(update_fields=["topic", "needs_attention"])
     return reply, True
 
 
@@ -447,15 +488,10 @@ def _answer_question(reply):
         .filter(to_number=reply.from_number, question_open=True, reply_expires_at__gt=now)
         .first()
     )
-    outcome = None
-    if question is not None:
-        try:
-            outcome = replies.handler_for(question.reply_handler)(question, reply)
-        except LookupError:
-            logger.error("No handler %r for reply %s", question.reply_handler, reply.pk)
+    outcome = _ask_handler(question, reply) if question is not None else None
     if outcome is None or not outcome.understood:
         reply.needs_attention = True
-        reply.topic = f"reply.{question.topic}" if question else "reply.unexpected"
+        reply.topic = _topic("reply.", question.topic if question else "unexpected")
         reply.save(update_fields=["needs_attention", "topic"])
         send_sms(
             reply.from_number,
@@ -467,27 +503,63 @@ def _answer_question(reply):
     question.answered_by = reply
     question.question_open = False
     question.save(update_fields=["answered_by", "question_open"])
-    reply.topic = f"reply.{question.topic}"
+    reply.topic = _topic("reply.", question.topic)
     reply.save(update_fields=["topic"])
     if outcome.answer:
         send_sms(
-            reply.from_number, outcome.answer, topic=f"{question.topic}.answer", quiet_hours=False
+            reply.from_number,
+            outcome.answer,
+            topic=_topic(question.topic, ".answer"),
+            quiet_hours=False,
         )
-    _release_next_question(reply.from_number, now)
+    _release_next_question(reply.from_number, now, held_until=question.reply_expires_at)
 
 
-def _release_next_question(phone, now):
-    waiting = (
-        Message.objects.filter(to_number=phone, status=Status.QUEUED)
-        .exclude(reply_handler="")
-        .order_by("created_at", "pk")
-        .first()
-    )
-    if waiting and waiting.send_after > now:
-        waiting.send_after = first_moment_allowed(now)
-        waiting.save(update_fields=["send_after"])
-    if waiting and waiting.send_after <= now:
-        transaction.on_commit(lambda: enqueue_delivery(waiting.pk))
+def _ask_handler(question, reply):
+    """The handler's ReplyOutcome, or None if there is no handler or it failed.
+
+    The handler runs in a savepoint: if it raises, whatever it wrote is undone, and the reply
+    itself is kept for the coordinator instead of being lost with the webhook.
+    """
+    try:
+        handler = replies.handler_for(question.reply_handler)
+    except LookupError:
+        logger.error("No handler %r for reply %s", question.reply_handler, reply.pk)
+        return None
+    try:
+        with transaction.atomic():
+            return handler(question, reply)
+    except Exception:
+        logger.exception(
+            "Reply handler %r failed on reply %s; it is left for the coordinator.",
+            question.reply_handler,
+            reply.pk,
+        )
+        return None
+
+
+def _topic(first, second):
+    """Two parts of a topic joined, cut to the column's length."""
+    return f"{first}{second}"[: Message._meta.get_field("topic").max_length]
+
+
+def _release_next_question(phone, now, *, held_until):
+    """Send the question that was held back for the one just answered or closed.
+
+    A held question waits with `send_after` at the open question's expiry (see
+    `_open_question_slot`); one its sender scheduled for later keeps its own time.
+    """
+    if held_until is None:
+        return
+    held = Message.objects.filter(
+        to_number=phone, status=Status.QUEUED, send_after=held_until
+    ).exclude(reply_handler="")
+    first = held.order_by("created_at", "pk").first()
+    if first is None:
+        return
+    # All are due again; the first goes now, and the sweep finds the others held behind it.
+    held.update(send_after=now)
+    transaction.on_commit(lambda: enqueue_delivery(first.pk))
 
 
 # Delivery status from the provider -------------------------------------------------------
@@ -522,7 +594,14 @@ def apply_delivery_status(*, sid, provider_status, error_code=None):
         if status is None or PROGRESS.get(message.status, 3) >= PROGRESS[status]:
             return message
         error = readable(error_code) if error_code else ""
+        was_open, held_until = message.question_open, message.reply_expires_at
         _finish(message, status, error=error, code=error_code)
+        if was_open and status in {Status.UNDELIVERED, Status.FAILED}:
+            # A question that never arrived awaits no reply: the next one may go.
+            if message.question_open:
+                message.question_open = False
+                message.save(update_fields=["question_open"])
+            _release_next_question(message.to_number, timezone.now(), held_until=held_until)
         if error_code in UNSUBSCRIBED:
             record_opt_out(message.to_number, word=f"Twilio {error_code}")
     return message

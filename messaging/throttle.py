@@ -16,7 +16,10 @@ local interval = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
 local free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now_us, free)
-redis.call('SET', KEYS[1], slot + interval * count, 'PX', 60000)
+local next_free = slot + interval * count
+-- Kept a minute past the last slot handed out: if it expired sooner, the next sender would
+-- start afresh while earlier slots are still to come.
+redis.call('SET', KEYS[1], next_free, 'PX', math.floor((next_free - now_us) / 1000) + 60000)
 return slot - now_us
 """
 _KEY = "peerpath:sms:next-free-slot"

@@ -6,6 +6,7 @@ behind a proxy or tunnel.
 """
 
 import logging
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -21,6 +22,9 @@ from messaging import services
 
 logger = logging.getLogger(__name__)
 
+# Twilio's error codes are five digits; ASCII only (str.isdigit also takes "²" and "٣").
+ERROR_CODE = re.compile(r"[0-9]{1,9}")
+
 
 def public_url(request):
     if settings.PUBLIC_BASE_URL:
@@ -29,11 +33,15 @@ def public_url(request):
 
 
 def signed_by_twilio(request):
+    if not settings.TWILIO_AUTH_TOKEN:
+        logger.error("TWILIO_AUTH_TOKEN is not set, so no Twilio webhook can be checked.")
+        return False
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not settings.TWILIO_AUTH_TOKEN:
+    if not signature:
         return False
     validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
-    return validator.validate(public_url(request), request.POST.dict(), signature)
+    # The QueryDict itself, so a field sent more than once is checked as Twilio signed it.
+    return validator.validate(public_url(request), request.POST, signature)
 
 
 def twilio_webhook(*required):
@@ -61,7 +69,8 @@ def twilio_webhook(*required):
 def inbound(request):
     try:
         from_number = normalise_phone(request.POST["From"])
-        to_number = normalise_phone(request.POST.get("To") or settings.TWILIO_FROM_NUMBER)
+        to_number = request.POST.get("To", "").strip() or settings.TWILIO_FROM_NUMBER
+        to_number = normalise_phone(to_number) if to_number else ""
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages))
     services.receive(
@@ -76,7 +85,7 @@ def inbound(request):
 @twilio_webhook("MessageSid", "MessageStatus")
 def status(request):
     code = request.POST.get("ErrorCode", "").strip()
-    if code and not code.isdigit():
+    if code and not ERROR_CODE.fullmatch(code):
         return HttpResponseBadRequest("ErrorCode must be a number.")
     services.apply_delivery_status(
         sid=request.POST["MessageSid"],
