@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import peers, problems, reference_data, volunteers
+from api import messages, peers, problems, reference_data, volunteers
 
 
 def nested(prefix, viewset, basename):
@@ -34,6 +34,9 @@ router.register("courses", reference_data.CourseViewSet, basename="course")
 router.register("areas", reference_data.AreaViewSet, basename="area")
 router.register("languages", reference_data.LanguageViewSet, basename="language")
 router.register("focuses", reference_data.FocusViewSet, basename="focus")
+router.register("messages", messages.MessageViewSet, basename="message")
+router.register("inbox", messages.InboxViewSet, basename="inbox")
+router.register("opt-outs", messages.OptOutViewSet, basename="opt-out")
 
 app_name = "api"
 urlpatterns = [
