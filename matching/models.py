@@ -1,5 +1,18 @@
+"""What ties a volunteer to a peer: matches, exclusions and the sessions of a match.
+
+Volunteers and peers know nothing of each other, so everything between them lives here.
+Matches and sessions change through `matching.services`; the constraints below are what the
+database itself holds, whoever writes.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from peers.models import Peer
@@ -9,6 +22,10 @@ from volunteers.models import Volunteer
 class MatchQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Match.Status.ACTIVE)
+
+    def open(self):
+        """Matches still in play: proposed and waiting for a decision, or active."""
+        return self.filter(status__in=Match.OPEN_STATUSES)
 
 
 class Match(models.Model):
@@ -20,12 +37,37 @@ class Match(models.Model):
         DECLINED = "declined", "Declined"
         ENDED = "ended", "Ended"
 
+    OPEN_STATUSES = [Status.PROPOSED, Status.ACTIVE]
+
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="matches")
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="matches")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who approved or declined the proposal.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(
+        null=True, blank=True, help_text="The matching engine's score when it was proposed."
+    )
+    reasons = models.JSONField(
+        default=list, blank=True, help_text="The score's reasons in words, as at the proposal."
+    )
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(blank=True, help_text="Why it was declined or ended.")
 
     objects = MatchQuerySet.as_manager()
 
@@ -38,9 +80,191 @@ class Match(models.Model):
                 condition=Q(status__in=["proposed", "active"]),
                 name="one_open_match_per_peer",
                 violation_error_message="This peer already has a proposed or active match.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=True)
+                | Q(ended_on__isnull=True)
+                | Q(ended_on__gte=F("started_on")),
+                name="match_ends_after_start",
+                violation_error_message="A match cannot end before it started.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ended", ended_on__isnull=False)
+                | (~Q(status="ended") & Q(ended_on__isnull=True)),
+                name="match_end_date_when_ended",
+                violation_error_message="An ended match has an end date, and only it has one.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["proposed", "declined"]) | Q(started_on__isnull=True),
+                name="match_starts_only_when_approved",
+                violation_error_message="A match that was never approved has no start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True) | Q(decided_at__gte=F("proposed_at")),
+                name="match_decided_after_proposal",
+                violation_error_message="A match cannot be decided before it was proposed.",
+            ),
         ]
         indexes = [models.Index(fields=["volunteer", "status"])]
 
     def __str__(self):
         return f"{self.volunteer.preferred_name} with {self.peer.reference}"
+
+
+class Exclusion(models.Model):
+    """A peer and a volunteer who must never be matched: they know each other, say, or a past
+    match ended badly. The engine never suggests the pair, and proposals are refused."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="exclusions")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="exclusions")
+    reason = models.TextField(help_text="Why they must never be matched.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["peer", "volunteer"],
+                name="exclusion_once_per_pair",
+                violation_error_message="This volunteer is already excluded from this peer.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="exclusion_has_reason",
+                violation_error_message="Say why they must never be matched.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.volunteer.preferred_name} never with {self.peer.reference}"
+
+
+class MonthlyHours(NamedTuple):
+    month: datetime.date  # the first day of the month
+    hours: Decimal
+    sessions: int
+
+
+class SessionQuerySet(models.QuerySet):
+    def live(self):
+        """Sessions that hold the volunteer's time: planned, confirmed, or done."""
+        return self.filter(status__in=Session.LIVE_STATUSES)
+
+    def of_volunteer(self, volunteer):
+        return self.filter(match__volunteer=volunteer)
+
+    def overlapping(self, *, starts_at, ends_at):
+        """Sessions sharing any time with the period; one ending as another starts is fine."""
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+    def hours_by_month(self, *, year=None):
+        """Hours of completed sessions per local (Europe/London) month, oldest first."""
+        local = timezone.get_default_timezone()
+        completed = self.filter(status=Session.Status.COMPLETED)
+        if year is not None:
+            completed = completed.filter(
+                starts_at__gte=datetime.datetime(year, 1, 1, tzinfo=local),
+                starts_at__lt=datetime.datetime(year + 1, 1, 1, tzinfo=local),
+            )
+        rows = (
+            completed.annotate(
+                month=TruncMonth("starts_at", output_field=models.DateField(), tzinfo=local)
+            )
+            .values("month")
+            .annotate(hours=Sum("hours"), sessions=Count("pk"))
+            .order_by("month")
+        )
+        cents = Decimal("0.01")
+        return [
+            MonthlyHours(row["month"], Decimal(row["hours"]).quantize(cents), row["sessions"])
+            for row in rows
+        ]
+
+
+class Session(models.Model):
+    """One meeting of a volunteer and the peer they support, and what came of it."""
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No show"
+
+    LIVE_STATUSES = [Status.SCHEDULED, Status.CONFIRMED, Status.COMPLETED]
+
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)
+    place = models.CharField(
+        max_length=200, blank=True, help_text="Where they meet; needed for in-person sessions."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the volunteer confirmed."
+    )
+    outcome_notes = models.TextField(
+        blank=True, help_text="What came of it, or why it was cancelled."
+    )
+    hours = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Volunteer hours, recorded when the session is completed.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["status", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="session_ends_after_start",
+                violation_error_message="A session must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mode="in_person") | ~Q(place=""),
+                name="session_in_person_has_place",
+                violation_error_message="Say where an in-person session takes place.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="completed", hours__isnull=False)
+                | (~Q(status="completed") & Q(hours__isnull=True)),
+                name="session_hours_when_completed",
+                violation_error_message="A completed session has its hours, and only it has them.",
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__isnull=True) | Q(hours__gt=0, hours__lte=24),
+                name="session_hours_sensible",
+                violation_error_message="Hours are more than 0 and at most 24.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="session_confirmed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        if self.starts_at is None:
+            return "New session"
+        starts = timezone.localtime(self.starts_at, timezone.get_default_timezone())
+        return f"{self.get_mode_display()} session on {starts:%a %-d %b %Y at %H:%M}"

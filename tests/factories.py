@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from community.models import Area, Focus, Language
+from matching.models import Exclusion, Match, Session
 from peers.models import Peer, PreferredTime
 from volunteers.models import Absence, AvailabilityWindow, Course, TrainingRecord, Volunteer
 
@@ -117,3 +118,51 @@ def language(code):
 
 def focus(slug):
     return Focus.objects.get(slug=slug)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    """A proposed match of a waiting peer; `MatchFactory(active=True)` for one under way."""
+
+    class Meta:
+        model = Match
+
+    peer = factory.SubFactory(PeerFactory)
+    volunteer = factory.SubFactory(VolunteerFactory)
+    status = Match.Status.PROPOSED
+    proposed_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        active = factory.Trait(
+            status=Match.Status.ACTIVE,
+            peer=factory.SubFactory(PeerFactory, status=Peer.Status.MATCHED),
+            started_on=factory.LazyFunction(
+                lambda: timezone.localdate() - datetime.timedelta(days=14)
+            ),
+            decided_at=factory.LazyAttribute(lambda match: match.proposed_at),
+        )
+
+
+class ExclusionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Exclusion
+
+    peer = factory.SubFactory(PeerFactory)
+    volunteer = factory.SubFactory(VolunteerFactory)
+    reason = "They are neighbours."
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """An in-person hour of an active match, two days ahead at 14:00 UTC."""
+
+    class Meta:
+        model = Session
+
+    match = factory.SubFactory(MatchFactory, active=True)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + datetime.timedelta(days=2)).replace(
+            hour=14, minute=0, second=0, microsecond=0
+        )
+    )
+    ends_at = factory.LazyAttribute(lambda s: s.starts_at + datetime.timedelta(hours=1))
+    mode = Session.Mode.IN_PERSON
+    place = "Coatbridge library"

@@ -1,0 +1,100 @@
+"""A volunteer's capacity holds when two coordinators approve at the same moment (PostgreSQL:
+SQLite has one writer at a time, so only PostgreSQL shows what the row lock prevents)."""
+
+import datetime
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.utils import timezone
+
+from community.errors import StateConflict
+from matching import services
+from matching.models import Match
+from peers.models import Peer
+from tests.factories import MatchFactory, UserFactory, VolunteerFactory
+
+# Each test starts from the data the migrations loaded (areas, courses, the Coordinators group).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _migrated_data_left_behind(django_db_blocker):
+    """A transactional test empties the database when it ends; put back what the migrations
+    loaded, for the transactional tests of other modules that run after these."""
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+
+
+def test_two_approvals_for_the_last_place_at_once_make_one_match():
+    volunteer = VolunteerFactory(preferred_name="Senga", max_active_matches=1)
+    proposals = MatchFactory.create_batch(2, volunteer=volunteer)
+    coordinators = UserFactory.create_batch(2, is_staff=True)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def approve(match, coordinator):
+        try:
+            start.wait()
+            services.approve_match(match, by=coordinator)
+            outcomes.append("approved")
+        except StateConflict as refusal:
+            outcomes.append(refusal.message)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=approve, args=pair)
+        for pair in zip(proposals, coordinators, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [
+        "Senga already supports 1 person and their capacity is 1; end one of their matches or "
+        "raise their capacity first.",
+        "approved",
+    ]
+    assert Match.objects.active().filter(volunteer=volunteer).count() == 1
+    assert Match.objects.filter(status="proposed").count() == 1
+    assert Peer.objects.filter(status="matched").count() == 1
+
+
+def test_two_sessions_at_the_same_hour_at_once_make_one_session():
+    """The overlap check holds the volunteer's row too, so two coordinators scheduling the
+    same hour for two of a volunteer's peers cannot both pass it."""
+    volunteer = VolunteerFactory(preferred_name="Senga")
+    matches = MatchFactory.create_batch(2, active=True, volunteer=volunteer)
+    start = threading.Barrier(2)
+    outcomes = []
+    starts_at = timezone.now().replace(microsecond=0) + datetime.timedelta(days=2)
+
+    def schedule(match):
+        try:
+            start.wait()
+            services.schedule_session(
+                match,
+                starts_at=starts_at,
+                ends_at=starts_at + datetime.timedelta(hours=1),
+                mode="phone",
+            )
+            outcomes.append("scheduled")
+        except ValidationError as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=schedule, args=(match,)) for match in matches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["overlap", "scheduled"]
