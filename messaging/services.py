@@ -7,12 +7,14 @@ commits, and the sweep picks up anything whose enqueue was lost or whose worker 
 import logging
 import random
 import re
+import time
 from datetime import timedelta
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -163,42 +165,47 @@ def _lock(queryset):
     return queryset.select_for_update()
 
 
-def _claim(message_id):
-    """Move one due message from queued to sending, or return None if it is not ours to send."""
+def _claim(first_id, *, batch=1):
+    """Move due messages from queued to sending: `first_id` if it is still due, then others
+    that are due, oldest first, up to `batch` in all. Rows another worker holds are skipped,
+    so each message is claimed by one worker once. Returns the claimed messages."""
     now = timezone.now()
+    first_wanted = Case(When(pk=first_id, then=Value(0)), default=Value(1))
     with transaction.atomic():
-        message = _lock(Message.objects.due(now=now).filter(pk=message_id)).first()
-        if message is None:
-            return None
-        if message.expires_at and message.expires_at <= now:
-            _finish(message, Status.FAILED, error="It expired before it could be sent.")
-            return None
-        if OptOut.objects.current().filter(phone=message.to_number).exists():
-            _finish(message, Status.SUPPRESSED, error="The number has opted out of texts.")
-            return None
-        if message.holds_in_quiet_hours:
-            allowed = first_moment_allowed(now)
-            if allowed > now:
+        due = Message.objects.due(now=now)
+        if batch == 1:
+            due = due.filter(pk=first_id)
+        candidates = list(_lock(due.order_by(first_wanted, "send_after", "pk"))[:batch])
+        if not candidates:
+            return []
+        opted_out = set(
+            OptOut.objects.current()
+            .filter(phone__in={message.to_number for message in candidates})
+            .values_list("phone", flat=True)
+        )
+        allowed = first_moment_allowed(now)
+        claimed = []
+        for message in candidates:
+            if message.expires_at and message.expires_at <= now:
+                _finish(message, Status.FAILED, error="It expired before it could be sent.")
+            elif message.to_number in opted_out:
+                _finish(message, Status.SUPPRESSED, error="The number has opted out of texts.")
+            elif message.holds_in_quiet_hours and allowed > now:
                 message.send_after = allowed
                 message.save(update_fields=["send_after"])
-                return None
-        if message.reply_handler and not _open_question_slot(message, now):
-            return None
-        message.status = Status.SENDING
-        message.attempts += 1
-        message.claimed_at = now
-        message.status_changed_at = now
-        message.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "claimed_at",
-                "status_changed_at",
-                "question_open",
-                "reply_expires_at",
-            ]
+            elif not message.reply_handler or _open_question_slot(message, now):
+                claimed.append(message)
+        for message in claimed:
+            message.status = Status.SENDING
+            message.attempts += 1
+            message.claimed_at = message.status_changed_at = now
+        Message.objects.filter(pk__in=[message.pk for message in claimed]).update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            status_changed_at=now,
         )
-        return message
+        return claimed
 
 
 def _open_question_slot(message, now):
@@ -256,23 +263,47 @@ def retry_delay(attempts):
     return timedelta(seconds=random.uniform(delay / 2, delay))
 
 
-def deliver(message_id):
-    """Send one queued message if it is due and no other worker has it; True if it was sent."""
-    message = _claim(message_id)
-    if message is None:
+def deliver(message_id, *, batch=1):
+    """Send a queued message if it is due and no other worker has it; True if it was sent.
+
+    With `batch` above 1 the same task also sends other due messages, oldest first, up to
+    `batch` in all: under load a few tasks empty the outbox and the rest find nothing to do.
+    A worker that dies part-way leaves its claimed messages `sending`; the sweep asks the
+    provider about them before anything is sent again.
+    """
+    claimed = _claim(message_id, batch=batch)
+    if not claimed:
         return False
     backend = get_backend()
-    try:
-        sid = _sent_by_earlier_attempt(backend, message)
-        if sid is None:
-            throttle.pace()
-            sid = backend.send(message)
-    except SendFailed as failure:
-        _record_failure(message, failure)
-        return False
+    spacing = throttle.pace(len(claimed))  # waits for the first of len(claimed) slots
+    first_slot = time.monotonic()
+    sent = []
+    for position, message in enumerate(claimed):
+        if position and spacing:  # each later text keeps to its own slot
+            time.sleep(max(0.0, first_slot + position * spacing - time.monotonic()))
+        try:
+            sid = _sent_by_earlier_attempt(backend, message)
+            if sid is None:
+                sid = backend.send(message)
+        except SendFailed as failure:
+            _record_failure(message, failure)
+            continue
+        sent.append((message, sid))
+    _record_sent(sent)
+    return any(message.pk == message_id for message, _ in sent)
+
+
+def _record_sent(sent):
+    if not sent:
+        return
+    now = timezone.now()
+    for message, sid in sent:
+        message.status, message.twilio_sid = Status.SENT, sid
+        message.sent_at = message.status_changed_at = now
+        message.error, message.error_code = "", None  # an earlier attempt's error is history
+    fields = ["status", "twilio_sid", "sent_at", "status_changed_at", "error", "error_code"]
     with transaction.atomic():
-        _finish(message, Status.SENT, sid=sid)
-    return True
+        Message.objects.bulk_update([message for message, _ in sent], fields)
 
 
 def _sent_by_earlier_attempt(backend, message):
@@ -284,6 +315,7 @@ def _sent_by_earlier_attempt(backend, message):
 
 
 def _record_failure(message, failure):
+    held_until = message.reply_expires_at if message.question_open else None
     with transaction.atomic():
         if failure.code in UNSUBSCRIBED:
             record_opt_out(message.to_number, word=f"Twilio {failure.code}")
@@ -292,12 +324,15 @@ def _record_failure(message, failure):
             message.send_after = timezone.now() + retry_delay(message.attempts)
             message.save(update_fields=["send_after"])
             _finish(message, Status.QUEUED, error=failure.reason, code=failure.code)
+            _release_next_question(message.to_number, timezone.now(), held_until=held_until)
             return
         if failure.transient and message.attempts >= settings.SMS_MAX_ATTEMPTS:
             reason = f"Gave up after {message.attempts} attempts: {failure.reason}"
         else:
             reason = failure.reason
         _finish(message, Status.FAILED, error=reason, code=failure.code)
+        # Questions held behind this one need not wait for an answer that cannot come.
+        _release_next_question(message.to_number, timezone.now(), held_until=held_until)
     logger.warning("Text %s to %s failed: %s", message.pk, message.to_number, reason)
 
 
@@ -493,10 +528,14 @@ def _answer_question(reply):
         reply.needs_attention = True
         reply.topic = _topic("reply.", question.topic if question else "unexpected")
         reply.save(update_fields=["needs_attention", "topic"])
+        # One polite answer per number an hour, so two auto-responders never text each
+        # other in a loop.
+        hour = timezone.now().strftime("%Y-%m-%dT%H")
         send_sms(
             reply.from_number,
             texts.not_understood_text(),
             topic="reply.not_understood",
+            idempotency_key=f"reply.not_understood:{reply.from_number}:{hour}",
             quiet_hours=False,
         )
         return

@@ -121,3 +121,16 @@ def test_many_texts_delivered_by_two_workers_are_each_sent_once(twilio):
     sids = list(Message.objects.values_list("twilio_sid", flat=True))
     assert sorted(sids) == sorted(message["sid"] for message in twilio.messages)
     assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_two_workers_claiming_batches_send_each_text_once(twilio):
+    ids = queued(80)
+
+    in_two_workers(
+        lambda number: [services.deliver(message_id, batch=7) for message_id in ids[number::2]]
+    )
+
+    bodies = sorted(message["body"] for message in twilio.messages)
+    assert bodies == sorted(f"Text {index}" for index in range(80))
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}

@@ -509,3 +509,45 @@ def test_removing_a_stale_opt_out_leaves_the_newer_one(text_in):
         services.remove_opt_out(stale, note="Asked on the phone on 3 March.")
 
     assert services.is_opted_out(VOLUNTEER)
+
+
+# Safeguards ------------------------------------------------------------------------------
+
+
+def test_unreadable_texts_get_one_polite_answer_an_hour_so_auto_responders_do_not_loop(
+    text_in, outbox
+):
+    with time_machine.travel(datetime(2026, 11, 24, 10, 5, tzinfo=UK), tick=False):
+        text_in("I am out of the office until Monday.")
+        text_in("I am out of the office until Monday.")
+    with time_machine.travel(datetime(2026, 11, 24, 11, 5, tzinfo=UK), tick=False):
+        text_in("I am out of the office until Monday.")
+
+    assert sent_bodies(outbox) == [texts.not_understood_text()] * 2
+    assert Message.objects.filter(direction="inbound", needs_attention=True).count() == 3
+
+
+def test_a_question_that_fails_to_send_releases_the_one_held_behind_it(
+    handler, outbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from messaging import backends
+
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)
+    first = services.send_sms(VOLUNTEER, "Can you make Friday?", topic="t", reply_handler=HANDLER)
+    second = services.send_sms(VOLUNTEER, "And Monday?", topic="t", reply_handler=HANDLER)
+    held = {}
+
+    def refuse(self, message):
+        # While the first question is out, the second is tried and held behind it.
+        services.deliver(second.pk)
+        held["until"] = Message.objects.get(pk=second.pk).send_after
+        raise backends.SendFailed("Not a mobile.", code=21614, transient=False)
+
+    monkeypatch.setattr(backends.LocmemBackend, "send", refuse)
+    services.deliver(first.pk)
+
+    second.refresh_from_db()
+    assert Message.objects.get(pk=first.pk).status == "failed"
+    assert held["until"] > timezone.now() + timedelta(hours=23)
+    assert second.status == "queued"
+    assert second.send_after <= timezone.now()

@@ -1,0 +1,118 @@
+"""One delivery task sends its own text and, when more are due, others with it."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messaging import backends, services, tasks
+from messaging.models import Message, OptOut
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _nothing_enqueued(monkeypatch):
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)
+
+
+def queued(count, **options):
+    return [
+        services.send_sms(f"+447911{index:06d}", f"Text {index}", topic="test", **options)
+        for index in range(count)
+    ]
+
+
+def statuses(messages):
+    return [Message.objects.get(pk=message.pk).status for message in messages]
+
+
+def test_a_batch_sends_its_own_text_first_then_the_oldest_due(outbox):
+    messages = queued(8)
+    own = messages[5]
+
+    assert services.deliver(own.pk, batch=4) is True
+
+    assert [sent["id"] for sent in outbox] == [own.pk, *[m.pk for m in messages[:3]]]
+    assert statuses(messages).count("sent") == 4
+    assert statuses(messages).count("queued") == 4
+
+
+def test_a_batch_leaves_texts_that_are_not_due(outbox):
+    later = services.send_sms(
+        "07911 000001", "Later", topic="test", send_after=timezone.now() + timedelta(hours=1)
+    )
+    [now] = queued(1)
+
+    services.deliver(now.pk, batch=10)
+
+    assert [sent["body"] for sent in outbox] == ["Text 0"]
+    assert statuses([later]) == ["queued"]
+
+
+def test_a_batch_suppresses_opted_out_numbers_and_fails_expired_texts(outbox):
+    own, opted_out, expired = queued(3)
+    OptOut.objects.create(phone=opted_out.to_number, word="STOP")
+    Message.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    services.deliver(own.pk, batch=3)
+
+    assert statuses([own, opted_out, expired]) == ["sent", "suppressed", "failed"]
+    assert [sent["id"] for sent in outbox] == [own.pk]
+
+
+def test_a_task_whose_text_went_in_another_batch_finds_nothing_to_do(outbox):
+    first, second = queued(2)
+    services.deliver(first.pk, batch=2)
+
+    assert services.deliver(second.pk, batch=2) is False
+    assert len(outbox) == 2
+
+
+def test_a_failure_in_a_batch_does_not_hold_back_the_others(outbox, monkeypatch):
+    messages = queued(3)
+    send = backends.LocmemBackend.send
+
+    def refuse_the_second(self, message):
+        if message.pk == messages[1].pk:
+            raise backends.SendFailed(
+                "The number is not a valid phone number.", code=21211, transient=False
+            )
+        return send(self, message)
+
+    monkeypatch.setattr(backends.LocmemBackend, "send", refuse_the_second)
+
+    services.deliver(messages[0].pk, batch=3)
+
+    assert statuses(messages) == ["sent", "failed", "sent"]
+    assert Message.objects.get(pk=messages[1].pk).error_code == 21211
+
+
+def test_the_texts_of_a_batch_keep_to_the_rate_limit(settings, monkeypatch):
+    settings.SMS_RATE_PER_SECOND = 40
+    messages = queued(6)
+    started = []
+    send = backends.LocmemBackend.send
+
+    def timed(self, message):
+        started.append(time.monotonic())
+        return send(self, message)
+
+    monkeypatch.setattr(backends.LocmemBackend, "send", timed)
+
+    services.deliver(messages[0].pk, batch=6)
+
+    assert len(started) == 6
+    # Each text starts no earlier than its own slot, a fortieth of a second after the last.
+    assert all(at >= started[0] + index / 40 - 0.001 for index, at in enumerate(started))
+    assert started[-1] - started[0] >= 5 / 40 - 0.001
+
+
+def test_the_delivery_task_sends_in_batches_of_the_configured_size(settings, outbox):
+    settings.SMS_DELIVERY_BATCH = 3
+    messages = queued(5)
+
+    tasks.deliver_message(messages[0].pk)
+
+    assert len(outbox) == 3
