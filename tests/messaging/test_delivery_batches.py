@@ -116,3 +116,19 @@ def test_the_delivery_task_sends_in_batches_of_the_configured_size(settings, out
     tasks.deliver_message(messages[0].pk)
 
     assert len(outbox) == 3
+
+
+def test_the_sweep_runs_every_minute_from_the_first_migrate():
+    from django_q.models import Schedule
+
+    sweep = Schedule.objects.get(func="messaging.tasks.sweep")
+    assert (sweep.schedule_type, sweep.minutes, sweep.repeats) == (Schedule.MINUTES, 1, -1)
+
+
+def test_the_sweep_task_hands_due_texts_to_the_queue(monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(services, "async_task", lambda func, pk, **options: enqueued.append(pk))
+    messages = queued(2)
+
+    assert tasks.sweep()["enqueued"] == 2
+    assert sorted(enqueued) == sorted(message.pk for message in messages)
