@@ -43,6 +43,7 @@ from volunteers.services import add_absence, add_availability, create_volunteer,
 
 DEMO_COORDINATOR_EMAIL = "coordinator@peerpath.local"
 DEMO_COORDINATOR_PASSWORD = "walk-alongside-2468"
+DEMO_APP_VOLUNTEER_EMAIL = "volunteer@peerpath.local"
 DEMO_SEED = 1843
 
 DEMO_VOLUNTEER_NUMBERS = range(0, 40)
@@ -652,6 +653,26 @@ def ensure_coordinator(*, email=DEMO_COORDINATOR_EMAIL, password=None):
     if chosen is None and user.check_password(DEMO_COORDINATOR_PASSWORD):
         chosen = DEMO_COORDINATOR_PASSWORD
     return CoordinatorLogin(email=user.email, password=chosen, created=created)
+
+
+@transaction.atomic
+def ensure_app_volunteer():
+    """The first demo volunteer's sign-in for the partner app: by a code texted to their
+    phone, with no password. Returns the phone number, or None before the demo set exists."""
+    volunteer = Volunteer.objects.filter(phone=drama_phone(DEMO_VOLUNTEER_NUMBERS[0])).first()
+    if volunteer is None:
+        return None
+    if volunteer.user_id is None:
+        User = get_user_model()
+        user = User.objects.filter(email=DEMO_APP_VOLUNTEER_EMAIL).first() or User(
+            email=DEMO_APP_VOLUNTEER_EMAIL, name=volunteer.preferred_name
+        )
+        user.phone = volunteer.phone
+        user.set_unusable_password()
+        user.save()
+        volunteer.user = user
+        volunteer.save(update_fields=["user"])
+    return volunteer.user.phone
 
 
 def _free_synthetic_phones():

@@ -236,3 +236,26 @@ def test_synthetic_volunteers_past_the_drama_range_have_no_phone():
     assert len(with_phone) == 900
     assert all(phone.is_fictional for phone in with_phone)
     assert volunteers.filter(phone=None).count() == 5
+
+
+def test_a_demo_volunteer_can_sign_in_to_the_app_by_text(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from messaging import backends, services
+
+    monkeypatch.setattr(services, "async_task", lambda func, pk, **options: services.deliver(pk))
+    stdout, _ = seed()
+    seed()  # a second run keeps the same account
+
+    user = User.objects.get(email="volunteer@peerpath.local")
+    assert not user.has_usable_password()
+    assert user.volunteer.phone == user.phone
+    assert user.phone.as_national in stdout
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/_allauth/app/v1/auth/code/request",
+            {"phone": user.phone.as_national},
+            content_type="application/json",
+        )
+    assert response.status_code == 401  # a code is pending
+    assert [sent["to"] for sent in backends.outbox] == [user.phone.as_e164]

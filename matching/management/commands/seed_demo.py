@@ -114,6 +114,7 @@ class Command(BaseCommand):
                     kind=kind, add=add, total=options[kind], batch_size=options["batch_size"]
                 )
         self.report_login(login)
+        self.report_app_sign_in(demo_data.ensure_app_volunteer())
 
     def report_demo(self, demo):
         added = (
@@ -142,6 +143,15 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Synthetic {kind}: {summary.total:,} already; nothing to add.")
+
+    def report_app_sign_in(self, phone):
+        if phone is None:
+            return
+        national = phone.as_national if hasattr(phone, "as_national") else phone
+        self.stdout.write(
+            f"A volunteer signs in to the partner app by text with {national}: "
+            "POST /_allauth/app/v1/auth/code/request; the worker prints the code."
+        )
 
     def report_login(self, login):
         password = login.password or (
