@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bench.twilio_stub import TwilioStub, new_sid
+from bench.twilio_stub import new_sid
 from messaging import backends, replies, services
 from messaging.models import Message, OptOut
 
@@ -16,19 +16,6 @@ pytestmark = pytest.mark.django_db
 MOBILE = "+447911123456"
 PUBLIC_BASE_URL = "https://peerpath.example.org"
 Status = Message.Status
-
-
-@pytest.fixture
-def twilio(settings):
-    """Texts go through the real twilio SDK to a stub of Twilio's API on 127.0.0.1."""
-    with TwilioStub() as stub:
-        for name, value in stub.environ().items():
-            setattr(settings, name, value)
-        settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
-        settings.SMS_HTTP_TIMEOUT = 5
-        backends._backend.cache_clear()  # the backend (and its HTTP client) is made once
-        yield stub
-    backends._backend.cache_clear()
 
 
 @pytest.fixture

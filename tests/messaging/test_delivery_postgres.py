@@ -7,8 +7,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from bench.twilio_stub import TwilioStub
-from messaging import backends, services
+from messaging import services
 from messaging.models import Message
 
 pytestmark = [
@@ -27,15 +26,10 @@ def _migrated_data_left_behind(django_db_blocker):
 
 
 @pytest.fixture
-def twilio(settings, monkeypatch):
-    """Texts go through the real twilio SDK to a stub of Twilio's API; nothing is enqueued."""
+def twilio(twilio, monkeypatch):
+    """The stub of Twilio's API (tests/messaging/conftest.py), with nothing enqueued."""
     monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: None)
-    with TwilioStub() as stub:
-        for name, value in stub.environ().items():
-            setattr(settings, name, value)
-        backends._backend.cache_clear()
-        yield stub
-    backends._backend.cache_clear()
+    return twilio
 
 
 def queued(count):
