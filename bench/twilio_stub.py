@@ -14,7 +14,8 @@ tested is the SDK's own requests, answers and exceptions. It knows two calls:
 
 Both check HTTP basic auth (account SID and auth token) and answer 401 with Twilio's code
 20003 otherwise. The stub hands every accepted text to the carrier at once: in the list it is
-`sent`, with `date_sent` the moment it was accepted.
+`sent`, with `date_sent` the moment it was accepted. With `stub.hands_to_carrier = False` texts
+stay `queued` with no `date_sent`, as in Twilio's own queue.
 
 Use it from Python:
 
@@ -176,6 +177,9 @@ class TwilioStub:
         self._scripts = _Scripts()
         self._server = None
         self._thread = None
+        # False keeps accepted texts "queued" with no date_sent, as Twilio does while a text
+        # waits in its own queue.
+        self.hands_to_carrier = True
 
     # Running ---------------------------------------------------------------------------
 
@@ -342,13 +346,11 @@ class TwilioStub:
             "to": to,
             "uri": f"{base}.json",
         }
-        stored = {
-            **resource,
-            "status": "sent",
-            "date_sent": format_datetime(now),
-            "_status_callback": form.get("StatusCallback") or None,
-            "_sent_at": now,
-        }
+        stored = {**resource, "_status_callback": form.get("StatusCallback") or None}
+        if self.hands_to_carrier:
+            stored |= {"status": "sent", "date_sent": format_datetime(now), "_sent_at": now}
+        else:  # still in Twilio's own queue: no date_sent yet
+            stored |= {"_sent_at": None}
         with self._lock:
             self._messages.append(stored)
         return 201, resource

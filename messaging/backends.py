@@ -145,7 +145,9 @@ class TwilioBackend:
             return self.client.messages.create(**params).sid
         except (TwilioRestException, TwilioServiceException) as error:
             raise _failure(error) from error
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except requests.RequestException as error:
+            # Timeouts, refused or dropped connections, broken answers: the retry first asks
+            # Twilio whether the text arrived, so trying again never sends it twice.
             reason = f"Twilio did not answer ({type(error).__name__})."
             raise SendFailed(reason, transient=True) from error
         except TwilioException as error:
@@ -155,14 +157,17 @@ class TwilioBackend:
         """Find the text at Twilio by recipient, body and time, as its id was never saved.
 
         Every attempt came after the row was written (a few minutes allow for the clocks).
-        A text another row already holds (the same words to the same number before) is not
-        this one.
+        Twilio leaves `date_sent` empty while a text waits in its own queue, so the texts to
+        the number are filtered by when Twilio created them, not by a DateSent query. A text
+        another row already holds (the same words to the same number before) is not this one.
         """
         since = message.created_at - timedelta(minutes=5)
         try:
-            candidates = self.client.messages.list(
-                to=str(message.to_number), date_sent_after=since, limit=50
-            )
+            candidates = [
+                candidate
+                for candidate in self.client.messages.list(to=str(message.to_number), limit=50)
+                if candidate.date_created is None or candidate.date_created >= since
+            ]
         except (TwilioException, requests.RequestException) as error:
             raise SendFailed(f"Twilio could not be asked: {error}", transient=True) from error
         known = set(

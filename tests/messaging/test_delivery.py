@@ -332,6 +332,23 @@ def test_a_worker_that_died_after_twilio_accepted_is_marked_sent_not_sent_again(
     assert queue.enqueued == []
 
 
+def test_a_text_still_in_twilios_own_queue_is_found_before_a_retry(twilio, queue, time_machine):
+    twilio.hands_to_carrier = False  # Twilio has it, but has not sent it: no date_sent yet
+    twilio.fail_next(500, accepted=True)
+    message = services.send_sms(MOBILE, "See you tomorrow at 10:00.", topic="test.delivery")
+    services.deliver(message.pk)
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED
+
+    time_machine.move_to(message.send_after + timedelta(seconds=1))
+    services.deliver(message.pk)
+
+    message.refresh_from_db()
+    [accepted] = twilio.messages
+    assert accepted["date_sent"] is None
+    assert (message.status, message.twilio_sid) == (Status.SENT, accepted["sid"])
+
+
 def test_a_stale_send_twilio_never_got_is_queued_again_and_sent_once(
     twilio, queue, time_machine, monkeypatch
 ):
