@@ -385,7 +385,7 @@ def test_the_same_inbound_webhook_twice_is_applied_once(
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_inbound_webhook_at_the_same_moment_is_applied_once(queue):
     """Twilio's retry arrives while the first delivery is still being handled: the second
     waits on the unique SID, then answers as for a repeat."""

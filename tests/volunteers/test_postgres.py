@@ -10,7 +10,11 @@ from tests.factories import VolunteerFactory
 from volunteers import services
 from volunteers.models import VolunteerStatusChange
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    # Starts from the data the migrations load, whatever transactional test ran before.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_two_coordinators_changing_one_status_at_once_make_one_change():
