@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from community.errors import StateConflict
@@ -20,15 +20,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _migrated_data_left_behind(django_db_blocker):
-    """A transactional test empties the database when it ends; put back what the migrations
-    loaded, for the transactional tests of other modules that run after these."""
-    yield
-    with django_db_blocker.unblock():
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
 
 
 def test_two_approvals_for_the_last_place_at_once_make_one_match():

@@ -16,15 +16,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _migrated_data_left_behind(django_db_blocker):
-    """A transactional test empties the database when it ends; put back what the migrations
-    loaded, for the transactional tests of other modules that run after these."""
-    yield
-    with django_db_blocker.unblock():
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
-
-
 @pytest.fixture
 def twilio(twilio, monkeypatch):
     """The stub of Twilio's API (tests/messaging/conftest.py), with nothing enqueued."""

@@ -72,16 +72,6 @@ pytestmark = pytest.mark.django_db
 two_workers = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _migrated_data_left_behind(django_db_blocker):
-    """A transactional test empties the database when it ends; put back what the migrations
-    loaded, for the transactional tests of other modules that run after these."""
-    yield
-    with django_db_blocker.unblock():
-        if getattr(connection, "_test_serialized_contents", None):
-            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
-
-
 @pytest.fixture
 def redis_key():
     """A slot key of this test's own, deleted after it."""
