@@ -35,6 +35,10 @@ from datetime import date
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.commands import manage  # noqa: E402
+
 API_PATH = "/api/v1/volunteers/?page_size=100"
 PLAIN_PATH = "/bench/plain-volunteers/?page_size=100"
 COORDINATOR_EMAIL = "coordinator@peerpath.local"
@@ -140,19 +144,6 @@ def prepare_database(arguments, environment):
             )
         )
     print(f"Seeded in {time.perf_counter() - started:.1f} s.")
-
-
-def manage(*arguments, environment):
-    finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr}")
-    return finished.stdout
 
 
 # The server ------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ from datetime import date
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.commands import manage, sizes  # noqa: E402
+
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SUGGEST_PEERS = 40
 SUGGEST_ROUNDS = 3
@@ -44,16 +48,6 @@ BULK_CAPACITY = 2
 BULK_RUNS = 3
 AIMS_MS = {10_000: 100, 100_000: 500}
 BULK_AIM_SECONDS = 5
-
-
-def sizes(text):
-    try:
-        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a list like 1000,10000.") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("Give one or more sizes of at least 1.")
-    return values
 
 
 def options():
@@ -88,19 +82,6 @@ def environment(arguments, database):
     }
 
 
-def manage(*arguments, env):
-    finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr}")
-    return finished.stdout
-
-
 def prepare(arguments, *, database, volunteers, peers, adjust=None):
     """Drop, create, migrate and seed `database`, unless --reuse finds it seeded today."""
     import psycopg
@@ -115,14 +96,14 @@ def prepare(arguments, *, database, volunteers, peers, adjust=None):
         ).fetchone()
         if arguments.reuse and row is not None and row[0] == mark:
             print(f"Reusing {database}: {row[0]}.", flush=True)
-            manage("migrate", "--no-input", env=env)
+            manage("migrate", "--no-input", environment=env)
             return env
         name = sql.Identifier(database)
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
     started = time.perf_counter()
     print(f"Created {database}; migrating and seeding {volunteers:,} volunteers ...", flush=True)
-    manage("migrate", "--no-input", env=env)
+    manage("migrate", "--no-input", environment=env)
     manage(
         "seed_demo",
         "--volunteers",

@@ -12,40 +12,23 @@ import argparse
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.commands import manage, sizes  # noqa: E402
+
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 
 
-def sizes(text):
-    try:
-        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a list like 1000,10000.") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("Give one or more sizes of at least 1.")
-    return values
-
-
-def manage(*arguments, database):
-    """Run manage.py against `database`; return its output, or stop with its error."""
+def manage_on(database, *arguments):
+    """Run manage.py against `database`, without system checks (they are not measured)."""
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
-    finished = subprocess.run(
-        # System checks are not what is measured.
-        [sys.executable, "manage.py", *arguments, "--skip-checks"],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr}")
-    return finished.stdout
+    return manage(*arguments, "--skip-checks", environment=environment)
 
 
 def row_count(database):
@@ -63,7 +46,7 @@ def row_count(database):
 
 def timed(*arguments, database):
     started = time.perf_counter()
-    manage(*arguments, database=database)
+    manage_on(database, *arguments)
     return time.perf_counter() - started
 
 
@@ -100,7 +83,7 @@ def main():
         workdir = Path(directory)
         template = workdir / "migrated.sqlite3"
         print(f"Migrating a fresh SQLite database in {workdir} ...", flush=True)
-        manage("migrate", "--no-input", database=template)
+        manage_on(template, "migrate", "--no-input")
         print()
         print(f"{'volunteers':>10} {'peers':>8} {'rows':>10} {'seconds':>8} {'rows/s':>8} "
               f"{'volunteers/s':>12} {'re-run s':>8}")  # fmt: skip

@@ -27,6 +27,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.commands import manage  # noqa: E402
 from bench.twilio_stub import TwilioStub  # noqa: E402
 
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -81,18 +82,6 @@ def django(code, *arguments, environment):
     return finished.stdout
 
 
-def migrate(environment):
-    finished = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
-        cwd=PROJECT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"migrate failed:\n{finished.stderr}")
-
-
 def fresh_postgres():
     import psycopg
     from psycopg import sql
@@ -135,7 +124,7 @@ def run(label, database, arguments, stub):
         f"up to {arguments.batch} texts a task",
         flush=True,
     )
-    migrate(environment)
+    manage("migrate", "--no-input", environment=environment)
     started = time.perf_counter()
     django(ENQUEUE, str(arguments.messages), environment=environment)
     print(f"outbox filled in {time.perf_counter() - started:.1f} s", flush=True)
