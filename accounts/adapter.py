@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.fields import SignInPhoneField
 from community.phones import normalise_phone
-from messaging.services import send_sms
+from messaging.services import SECRET, send_sms
 from messaging.texts import login_code_text
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 idempotency_key=f"{LOGIN_CODE_TOPIC}:{uuid.uuid4().hex}",
                 quiet_hours=False,
                 expires_at=timezone.now() + timedelta(seconds=timeout),
+                context={SECRET: code},  # blanked out of the message log once sent
             )
         except ValidationError as refused:
             # Say nothing different to the caller: the answer must not tell whether the number

@@ -114,6 +114,8 @@ def send_sms(
         holds_in_quiet_hours=quiet_hours,
         error="The number has opted out of texts." if suppressed else "",
     )
+    if suppressed:
+        _forget_secret(message)
     try:
         with transaction.atomic():
             message.save()
@@ -232,11 +234,27 @@ def _open_question_slot(message, now):
     return False
 
 
+SECRET = "secret"  # a context key: text that leaves the log once the message is done with
+
+
+def _forget_secret(message):
+    """Blank a secret (a sign-in code) out of the stored body once the text is sent or given
+    up on, so the message log never shows it. Returns the fields it changed."""
+    secret = message.context.get(SECRET)
+    if not secret:
+        return []
+    message.body = message.body.replace(secret, "•" * len(secret))
+    message.context = {key: value for key, value in message.context.items() if key != SECRET}
+    return ["body", "context"]
+
+
 def _finish(message, status, *, error="", code=None, sid=None):
     now = timezone.now()
     message.status = status
     message.status_changed_at = now
     fields = ["status", "status_changed_at"]
+    if status != Status.QUEUED:
+        fields += _forget_secret(message)
     if error or code:
         message.error, message.error_code = error[:300], code
         fields += ["error", "error_code"]
@@ -297,13 +315,14 @@ def _record_sent(sent):
     if not sent:
         return
     now = timezone.now()
+    fields = {"status", "twilio_sid", "sent_at", "status_changed_at", "error", "error_code"}
     for message, sid in sent:
         message.status, message.twilio_sid = Status.SENT, sid
         message.sent_at = message.status_changed_at = now
         message.error, message.error_code = "", None  # an earlier attempt's error is history
-    fields = ["status", "twilio_sid", "sent_at", "status_changed_at", "error", "error_code"]
+        fields.update(_forget_secret(message))
     with transaction.atomic():
-        Message.objects.bulk_update([message for message, _ in sent], fields)
+        Message.objects.bulk_update([message for message, _ in sent], sorted(fields))
 
 
 def _sent_by_earlier_attempt(backend, message):

@@ -132,3 +132,31 @@ def test_the_sweep_task_hands_due_texts_to_the_queue(monkeypatch):
 
     assert tasks.sweep()["enqueued"] == 2
     assert sorted(enqueued) == sorted(message.pk for message in messages)
+
+
+def test_a_secret_leaves_the_log_once_sent_and_is_kept_only_while_it_may_be_sent(
+    outbox, monkeypatch
+):
+    [sent] = queued(1, context={services.SECRET: "ABCD-EFGH"})
+    Message.objects.filter(pk=sent.pk).update(body="Your code is ABCD-EFGH.")
+    services.deliver(sent.pk)
+
+    assert outbox[0]["body"] == "Your code is ABCD-EFGH."
+    sent.refresh_from_db()
+    assert (sent.body, sent.context) == ("Your code is •••••••••.", {})
+
+    [refused] = queued(1, context={services.SECRET: "WXYZ-1234"})
+    Message.objects.filter(pk=refused.pk).update(body="Your code is WXYZ-1234.")
+
+    def refuse(self, message):
+        raise backends.SendFailed("Twilio answered 503.", transient=True)
+
+    monkeypatch.setattr(backends.LocmemBackend, "send", refuse)
+    services.deliver(refused.pk)
+    refused.refresh_from_db()
+    assert refused.status == "queued" and "WXYZ-1234" in refused.body  # still to be sent
+
+    Message.objects.filter(pk=refused.pk).update(send_after=timezone.now(), attempts=4)
+    services.deliver(refused.pk)
+    refused.refresh_from_db()
+    assert refused.status == "failed" and "WXYZ-1234" not in refused.body
