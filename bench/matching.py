@@ -112,7 +112,7 @@ def prepare(arguments, *, database, volunteers, peers, adjust=None):
         str(peers),
         "--coordinator-password",
         secrets.token_urlsafe(16),
-        env=env,
+        environment=env,
     )
     if adjust:
         print(run_child(adjust, env=env)["said"], flush=True)
