@@ -2,16 +2,28 @@
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 
 from api import fields
+from api.matches import MATCHES_HELP, MatchOfPeerSerializer
 from api.serializers import (
     CodeRelatedField,
     StrictModelSerializer,
     StrictSerializer,
     prefetch_codes,
+)
+from api.sessions import (
+    UPCOMING_HELP,
+    UpcomingSessionSerializer,
+    prefetch_matches_and_sessions,
+    upcoming_of,
 )
 from api.views import RecordViewSet
 from api.weekly_windows import WeeklyWindowSerializer, WeeklyWindowViewSet
@@ -150,6 +162,22 @@ class NewPeerSerializer(PeerSerializer):
         read_only_fields = ["status_changed_at", "waiting_since", "sms_consent_at"]
 
 
+class PeerDetailSerializer(PeerSerializer):
+    """A person in recovery, with their matches and sessions to come."""
+
+    matches = MatchOfPeerSerializer(
+        source="recent_matches", many=True, read_only=True, help_text=MATCHES_HELP
+    )
+    upcoming_sessions = serializers.SerializerMethodField(help_text=UPCOMING_HELP)
+
+    class Meta(PeerSerializer.Meta):
+        fields = [*PeerSerializer.Meta.fields, "matches", "upcoming_sessions"]
+
+    @extend_schema_field(UpcomingSessionSerializer(many=True))
+    def get_upcoming_sessions(self, peer):
+        return upcoming_of(peer)
+
+
 class PeerStatusSerializer(StrictSerializer):
     """A move to another status, with a note of why."""
 
@@ -223,18 +251,50 @@ class PeerViewSet(RecordViewSet):
     action_examples = {
         "create": {"request": {**PEER_REQUEST, "status": "waiting"}},
         "status": {"request": {"status": "paused", "note": "In hospital for a fortnight."}},
+        "retrieve": {
+            "response": {
+                **PEER_EXAMPLE,
+                "status": "matched",
+                "matches": [
+                    {
+                        "id": 31,
+                        "volunteer": 17,
+                        "volunteer_name": "Aileen",
+                        "status": "active",
+                        "proposed_at": "2026-05-11T10:30:00+01:00",
+                        "started_on": "2026-05-12",
+                        "ended_on": None,
+                    }
+                ],
+                "upcoming_sessions": [
+                    {
+                        "id": 210,
+                        "match": 31,
+                        "starts_at": "2026-05-14T14:00:00+01:00",
+                        "ends_at": "2026-05-14T15:00:00+01:00",
+                        "mode": "in_person",
+                        "status": "confirmed",
+                    }
+                ],
+            }
+        },
     }
 
     def get_queryset(self):
-        return (
+        peers = (
             Peer.objects.waiting_first()
             .select_related("area")
             .prefetch_related(*prefetch_codes("languages", "focuses"))
         )
+        if self.action == "retrieve":
+            peers = peers.prefetch_related(prefetch_matches_and_sessions(other_party="volunteer"))
+        return peers
 
     def get_serializer_class(self):
         if self.action == "create":
             return NewPeerSerializer
+        if self.action == "retrieve":
+            return PeerDetailSerializer
         return PeerSerializer
 
     def extra_search(self, term):

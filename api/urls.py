@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import messages, peers, problems, reference_data, volunteers
+from api import matches, messages, peers, problems, reference_data, sessions, volunteers
 
 
 def nested(prefix, viewset, basename):
@@ -37,6 +37,9 @@ router.register("focuses", reference_data.FocusViewSet, basename="focus")
 router.register("messages", messages.MessageViewSet, basename="message")
 router.register("inbox", messages.InboxViewSet, basename="inbox")
 router.register("opt-outs", messages.OptOutViewSet, basename="opt-out")
+router.register("matches", matches.MatchViewSet, basename="match")
+router.register("exclusions", matches.ExclusionViewSet, basename="exclusion")
+router.register("sessions", sessions.SessionViewSet, basename="session")
 
 app_name = "api"
 urlpatterns = [
@@ -58,6 +61,21 @@ urlpatterns = [
         "peers/<int:peer_id>/preferred-times",
         peers.PreferredTimeViewSet,
         "peer-preferred-time",
+    ),
+    path(
+        "peers/<int:peer_id>/suggestions/",
+        matches.SuggestionViewSet.as_view({"get": "suggestions"}),
+        name="peer-suggestions",
+    ),
+    path(
+        "peers/<int:peer_id>/why-not/<int:volunteer_id>/",
+        matches.SuggestionViewSet.as_view({"get": "why_not"}),
+        name="peer-why-not",
+    ),
+    path(
+        "waiting-list/assignment/",
+        matches.WaitingListViewSet.as_view({"post": "assignment"}),
+        name="waiting-list-assignment",
     ),
     path(
         "schema/",

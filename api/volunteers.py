@@ -6,11 +6,18 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from api import fields
+from api.matches import MATCHES_HELP, MatchOfVolunteerSerializer
 from api.serializers import (
     CodeRelatedField,
     StrictModelSerializer,
     StrictSerializer,
     prefetch_codes,
+)
+from api.sessions import (
+    UPCOMING_HELP,
+    UpcomingSessionSerializer,
+    prefetch_matches_and_sessions,
+    upcoming_of,
 )
 from api.views import NestedRecordViewSet, RecordViewSet
 from api.weekly_windows import WeeklyWindowSerializer, WeeklyWindowViewSet
@@ -160,6 +167,22 @@ class VolunteerSerializer(StrictModelSerializer):
         ]
 
 
+class VolunteerDetailSerializer(VolunteerSerializer):
+    """A volunteer peer supporter, with their training state, matches and sessions to come."""
+
+    matches = MatchOfVolunteerSerializer(
+        source="recent_matches", many=True, read_only=True, help_text=MATCHES_HELP
+    )
+    upcoming_sessions = serializers.SerializerMethodField(help_text=UPCOMING_HELP)
+
+    class Meta(VolunteerSerializer.Meta):
+        fields = [*VolunteerSerializer.Meta.fields, "matches", "upcoming_sessions"]
+
+    @extend_schema_field(UpcomingSessionSerializer(many=True))
+    def get_upcoming_sessions(self, volunteer):
+        return upcoming_of(volunteer)
+
+
 class VolunteerStatusSerializer(StrictSerializer):
     """A move to another status, with a note of why."""
 
@@ -222,14 +245,52 @@ class VolunteerViewSet(RecordViewSet):
         "focuses": ["alcohol"],
         "sms_consent": True,
     }
-    action_examples = {"status": {"request": {"status": "in_training", "note": "PVG received."}}}
+    action_examples = {
+        "status": {"request": {"status": "in_training", "note": "PVG received."}},
+        "retrieve": {
+            "response": {
+                **VOLUNTEER_EXAMPLE,
+                "matches": [
+                    {
+                        "id": 31,
+                        "peer": 123,
+                        "peer_reference": "P-000123",
+                        "status": "active",
+                        "proposed_at": "2026-05-11T10:30:00+01:00",
+                        "started_on": "2026-05-12",
+                        "ended_on": None,
+                    }
+                ],
+                "upcoming_sessions": [
+                    {
+                        "id": 210,
+                        "match": 31,
+                        "starts_at": "2026-05-14T14:00:00+01:00",
+                        "ends_at": "2026-05-14T15:00:00+01:00",
+                        "mode": "in_person",
+                        "status": "confirmed",
+                    }
+                ],
+            }
+        },
+    }
 
     def get_queryset(self):
-        return (
+        volunteers = (
             Volunteer.objects.select_related("area")
             .prefetch_related(*prefetch_codes("languages", "focuses"))
             .with_training_state()
         )
+        if self.action == "retrieve":
+            volunteers = volunteers.prefetch_related(
+                prefetch_matches_and_sessions(other_party="peer")
+            )
+        return volunteers
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return VolunteerDetailSerializer
+        return VolunteerSerializer
 
     def get_serializer(self, *args, **kwargs):
         if args and isinstance(args[0], list):  # a page: everyone's training in one query

@@ -4,6 +4,7 @@ Every operation is called with generated data (valid and invalid): no answer may
 and every answer must match the schema in its status code, content type, headers and body.
 """
 
+import datetime
 import zlib
 
 import hypothesis
@@ -18,8 +19,11 @@ from community.models import Area, Focus, Language
 from tests.factories import (
     AbsenceFactory,
     AvailabilityWindowFactory,
+    ExclusionFactory,
+    MatchFactory,
     PeerFactory,
     PreferredTimeFactory,
+    SessionFactory,
     VolunteerFactory,
     fully_trained,
 )
@@ -39,6 +43,16 @@ def records(db):
     for peer in peers:
         PreferredTimeFactory(peer=peer)
     first_volunteer, first_peer = volunteers[0], peers[0]
+    # A proposal, an active match with a session to come and one that took place (for the
+    # actions on each), and an exclusion.
+    proposal = MatchFactory(peer=peers[1], volunteer=volunteers[1])
+    active = MatchFactory(active=True, volunteer=fully_trained(VolunteerFactory()))
+    to_come = SessionFactory(match=active)
+    started = to_come.starts_at - datetime.timedelta(days=3)
+    taken_place = SessionFactory(
+        match=active, starts_at=started, ends_at=started + datetime.timedelta(hours=1)
+    )
+    exclusion = ExclusionFactory(peer=first_peer, volunteer=volunteers[1])
     return {
         "volunteers": [v.pk for v in volunteers],
         "peers": [p.pk for p in peers],
@@ -52,6 +66,9 @@ def records(db):
         "areas": list(Area.objects.values_list("slug", flat=True)[:5]),
         "languages": list(Language.objects.values_list("code", flat=True)),
         "focuses": list(Focus.objects.values_list("slug", flat=True)),
+        "matches": [proposal.pk, active.pk],
+        "sessions": [to_come.pk, taken_place.pk],
+        "exclusions": [exclusion.pk],
     }
 
 
