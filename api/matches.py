@@ -6,13 +6,11 @@ does not allow it), and nothing is written. A proposal made here carries the eng
 and reasons as they are at that moment, as a proposal made in the admin does.
 """
 
-import datetime
 import hashlib
 
 import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -570,16 +568,6 @@ class MatchViewSet(ActionViewSet):
 
 
 # A volunteer's or peer's matches, on their detail answer --------------------------------
-
-
-def recent_matches():
-    """Matches in play (proposed or active), and those declined or ended lately."""
-    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
-    return Match.objects.filter(
-        Q(status__in=Match.OPEN_STATUSES)
-        | Q(status=Match.Status.ENDED, ended_on__gte=timezone.localdate(since))
-        | Q(status=Match.Status.DECLINED, decided_at__gte=since)
-    ).order_by("-proposed_at", "-pk")
 
 
 def same_enum_as(component):

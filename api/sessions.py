@@ -20,11 +20,11 @@ from rest_framework.decorators import action
 
 from api import fields
 from api.matches import (
+    RECENT_DAYS,
     ActionViewSet,
     RecordIdField,
     peer_reference_search,
     read_nothing,
-    recent_matches,
     same_enum_as,
     search_described,
 )
@@ -33,14 +33,6 @@ from matching import services
 from matching.models import Match, Session
 from peers.models import Peer
 from volunteers.models import Volunteer
-
-# Sessions that still need someone: planned, confirmed, or declined and waiting for a new
-# time (a volunteer's NO).
-UPCOMING_STATUSES = [
-    Session.Status.SCHEDULED,
-    Session.Status.CONFIRMED,
-    Session.Status.DECLINED,
-]
 
 SESSION_EXAMPLE = {
     "id": 210,
@@ -426,13 +418,6 @@ class SessionViewSet(ActionViewSet):
 # A volunteer's or peer's sessions to come, on their detail answer -----------------------
 
 
-def upcoming_sessions():
-    """Sessions not over yet that still need someone (scheduled, confirmed, declined)."""
-    return Session.objects.filter(
-        status__in=UPCOMING_STATUSES, ends_at__gt=timezone.now()
-    ).order_by("starts_at", "pk")
-
-
 @same_enum_as("SessionStatusEnum")
 class SessionStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
@@ -457,14 +442,14 @@ UPCOMING_HELP = (
 
 def prefetch_matches_and_sessions(*, other_party):
     """For a volunteer's or peer's detail answer, in two queries: their recent matches
-    (`recent_matches`, with the other party, "peer" or "volunteer") and each match's
-    sessions still to come (`upcoming_sessions`). Upcoming sessions belong to active matches
+    (`Match.objects.recent`, with the other party, "peer" or "volunteer") and each match's
+    sessions still to come (`Session.objects.upcoming`). Upcoming sessions belong to active matches
     (ending a match cancels those to come), so every one is reached through these matches."""
     matches = (
-        recent_matches()
+        Match.objects.recent(days=RECENT_DAYS)
         .select_related(other_party)
         .prefetch_related(
-            Prefetch("sessions", queryset=upcoming_sessions(), to_attr="upcoming_sessions")
+            Prefetch("sessions", queryset=Session.objects.upcoming(), to_attr="upcoming_sessions")
         )
     )
     return Prefetch("matches", queryset=matches, to_attr="recent_matches")

@@ -27,6 +27,15 @@ class MatchQuerySet(models.QuerySet):
         """Matches still in play: proposed and waiting for a decision, or active."""
         return self.filter(status__in=Match.OPEN_STATUSES)
 
+    def recent(self, *, days=90):
+        """Matches in play, and those declined or ended in the last `days` days."""
+        since = timezone.now() - datetime.timedelta(days=days)
+        return self.filter(
+            Q(status__in=Match.OPEN_STATUSES)
+            | Q(status=Match.Status.ENDED, ended_on__gte=timezone.localdate(since))
+            | Q(status=Match.Status.DECLINED, decided_at__gte=since)
+        ).order_by("-proposed_at", "-pk")
+
 
 class Match(models.Model):
     """A volunteer supporting a peer, from proposal to end."""
@@ -153,6 +162,13 @@ class MonthlyHours(NamedTuple):
 
 
 class SessionQuerySet(models.QuerySet):
+    def upcoming(self):
+        """Sessions not over yet that still need someone: scheduled, confirmed, or declined
+        (to be rescheduled); soonest first."""
+        return self.filter(
+            status__in=Session.UPCOMING_STATUSES, ends_at__gt=timezone.now()
+        ).order_by("starts_at", "pk")
+
     def live(self):
         """Sessions that hold the volunteer's time: planned, confirmed, or done."""
         return self.filter(status__in=Session.LIVE_STATUSES)
@@ -205,6 +221,8 @@ class Session(models.Model):
         NO_SHOW = "no_show", "No show"
 
     LIVE_STATUSES = [Status.SCHEDULED, Status.CONFIRMED, Status.COMPLETED]
+    # Still needing someone: planned, confirmed, or declined and waiting for a new time.
+    UPCOMING_STATUSES = [Status.SCHEDULED, Status.CONFIRMED, Status.DECLINED]
 
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="sessions")
     starts_at = models.DateTimeField()
