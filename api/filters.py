@@ -11,6 +11,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
+from api.parsers import holds_nul
+
 ALWAYS_ALLOWED = {"page", "page_size", "format"}
 PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{4,}$")
 
@@ -48,6 +50,9 @@ class KnownParametersOnly(filters.BaseFilterBackend):
             for name, values in request.query_params.lists():
                 if name in known and any(value.strip() == "" for value in values):
                     errors[name] = ["Give a value, or leave the parameter out."]
+        for name, values in request.query_params.lists():
+            if name in known and any(holds_nul(value) for value in values):
+                errors[name] = ["A NUL character (%00) is not allowed in a value."]
         if errors:
             raise ValidationError(errors)
         return queryset

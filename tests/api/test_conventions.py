@@ -25,6 +25,33 @@ def test_malformed_json_is_a_400_that_says_so(api):
     assert not Volunteer.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"preferred_name": "Ai\x00leen"},
+        {"area": "coat\x00bridge", "preferred_name": "Aileen"},
+        {"languages": ["en", "g\x00d"], "preferred_name": "Aileen"},
+    ],
+)
+def test_text_holding_a_nul_character_is_refused_whole(api, body):
+    """PostgreSQL can neither store nor compare NUL: it must never reach the database."""
+    response = api.post("/api/v1/peers/", body, format="json")
+
+    assert response.status_code == 400
+    problem = problem_of(response)
+    assert problem["code"] == "parse_error"
+    assert "NUL character" in problem["detail"]
+
+
+def test_a_nul_character_in_a_query_value_is_refused(api):
+    response = api.get(URL, {"search": "Ai\x00leen"})
+
+    assert response.status_code == 400
+    assert problem_of(response)["errors"]["search"] == [
+        "A NUL character (%00) is not allowed in a value."
+    ]
+
+
 def test_a_body_that_is_not_an_object_is_refused(api):
     response = api.post(URL, ["Aileen"], format="json")
 
