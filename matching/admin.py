@@ -286,7 +286,7 @@ def approve(modeladmin, request, queryset):
     run_service(
         modeladmin,
         request,
-        queryset.order_by("proposed_at"),
+        queryset.order_by("proposed_at", "pk"),
         lambda match: services.approve_match(match, by=request.user),
         done="approved",
     )
