@@ -21,6 +21,7 @@ from api.serializers import (
 )
 from api.sessions import (
     UPCOMING_HELP,
+    UPCOMING_SESSIONS_EXAMPLE,
     UpcomingSessionSerializer,
     prefetch_matches_and_sessions,
     upcoming_of,
@@ -266,16 +267,7 @@ class PeerViewSet(RecordViewSet):
                         "ended_on": None,
                     }
                 ],
-                "upcoming_sessions": [
-                    {
-                        "id": 210,
-                        "match": 31,
-                        "starts_at": "2026-05-14T14:00:00+01:00",
-                        "ends_at": "2026-05-14T15:00:00+01:00",
-                        "mode": "in_person",
-                        "status": "confirmed",
-                    }
-                ],
+                "upcoming_sessions": UPCOMING_SESSIONS_EXAMPLE,
             }
         },
     }

@@ -435,6 +435,18 @@ class UpcomingSessionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# A volunteer's or peer's sessions to come, as their detail answers show them.
+UPCOMING_SESSIONS_EXAMPLE = [
+    {
+        "id": 210,
+        "match": 31,
+        "starts_at": "2026-05-14T14:00:00+01:00",
+        "ends_at": "2026-05-14T15:00:00+01:00",
+        "mode": "in_person",
+        "status": "confirmed",
+    }
+]
+
 UPCOMING_HELP = (
     "Sessions not over yet, scheduled, confirmed or declined (to reschedule), soonest first."
 )
