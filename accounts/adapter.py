@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.client_address import client_ip
 from accounts.fields import SignInPhoneField
 from community.phones import normalise_phone
 from messaging.services import SECRET, send_sms
@@ -40,6 +41,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def get_client_ip(self, request):
+        """The address sign-in limits count against: the same one the API's throttles use."""
+        return client_ip(request)
 
     # Phone numbers: stored on User.phone in E.164 ------------------------------------------
 

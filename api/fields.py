@@ -4,8 +4,10 @@ DRF turns 7 into "7" for a text field and "7" into 7 for a number field. PeerPat
 both, so the contract the schema states is the contract the API keeps.
 """
 
+import datetime
 import re
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,3 +85,17 @@ class LocalTimeField(serializers.TimeField):
         if not isinstance(data, str) or not LOCAL_TIME.match(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def moment(value):
+    """A moment as the API writes every one: UK local time to the second with its offset
+    written out (+00:00 in winter, +01:00 in summer), never Z, so every time reads the same
+    way in every field and every season."""
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+class DateTimeField(serializers.DateTimeField):
+    def to_representation(self, value):
+        if isinstance(value, datetime.datetime):
+            return moment(value)
+        return super().to_representation(value)

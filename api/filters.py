@@ -6,12 +6,12 @@ that lists what would work: a typo never silently returns the unfiltered list.
 
 import re
 
+import django_filters
+from django import forms
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
-
-from api.parsers import holds_nul
 
 ALWAYS_ALLOWED = {"page", "page_size", "format"}
 PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{4,}$")
@@ -33,6 +33,43 @@ def phone_digits(text):
     return digits
 
 
+class RecordIdField(forms.ModelChoiceField):
+    """A record named by its id, in ASCII digits (int() alone also reads "١" as 1)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"[0-9]+", str(value)):
+            raise forms.ValidationError(
+                "Give the id as a whole number in digits 0 to 9.", code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class RecordFilter(django_filters.ModelChoiceFilter):
+    field_class = RecordIdField
+
+
+class Filters(DjangoFilterBackend):
+    """django-filter's backend, with its refusals worded safely.
+
+    django-filter turns a filter's errors into DRF's by %-formatting every message, even one
+    without parameters, so a refusal quoting the input (“50%” is not a phone number) raised
+    TypeError. Django's own rule formats a message only when it has parameters; so does this.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise ValidationError(
+                {
+                    name: [message for error in errors for message in error.messages]
+                    for name, errors in filterset.errors.as_data().items()
+                }
+            )
+        return filterset.qs
+
+
 class KnownParametersOnly(filters.BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         known = set(ALWAYS_ALLOWED)
@@ -51,7 +88,11 @@ class KnownParametersOnly(filters.BaseFilterBackend):
                 if name in known and any(value.strip() == "" for value in values):
                     errors[name] = ["Give a value, or leave the parameter out."]
         for name, values in request.query_params.lists():
-            if name in known and any(holds_nul(value) for value in values):
+            if name not in known:
+                continue
+            if len(values) > 1:
+                errors[name] = [f"Give {name} once; it was given {len(values)} times."]
+            if any("\x00" in value for value in values):
                 errors[name] = ["A NUL character (%00) is not allowed in a value."]
         if errors:
             raise ValidationError(errors)

@@ -23,8 +23,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api import fields, problems
+from api.filters import RecordFilter
 from api.schema import ERRORS, AutoSchema
-from api.serializers import StrictModelSerializer, StrictSerializer
+from api.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from api.views import AtomicWrites, ThrottleBeforePermissions
 from community.errors import StateConflict
 from matching import engine, services
@@ -414,10 +415,8 @@ class EndMatchSerializer(StrictSerializer):
 
 class MatchFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Match.Status.choices)
-    peer = django_filters.ModelChoiceFilter(queryset=Peer.objects.all(), label="The peer's id.")
-    volunteer = django_filters.ModelChoiceFilter(
-        queryset=Volunteer.objects.all(), label="The volunteer's id."
-    )
+    peer = RecordFilter(queryset=Peer.objects.all(), label="The peer's id.")
+    volunteer = RecordFilter(queryset=Volunteer.objects.all(), label="The volunteer's id.")
 
     class Meta:
         model = Match
@@ -584,7 +583,7 @@ class MatchStatusField(serializers.ChoiceField):
         super().__init__(choices=Match.Status.choices, read_only=True, **kwargs)
 
 
-class MatchSummarySerializer(serializers.ModelSerializer):
+class MatchSummarySerializer(ModelSerializer):
     status = MatchStatusField()
 
     class Meta:
@@ -679,10 +678,8 @@ class ExclusionSerializer(StrictModelSerializer):
 
 
 class ExclusionFilter(django_filters.FilterSet):
-    peer = django_filters.ModelChoiceFilter(queryset=Peer.objects.all(), label="The peer's id.")
-    volunteer = django_filters.ModelChoiceFilter(
-        queryset=Volunteer.objects.all(), label="The volunteer's id."
-    )
+    peer = RecordFilter(queryset=Peer.objects.all(), label="The peer's id.")
+    volunteer = RecordFilter(queryset=Volunteer.objects.all(), label="The volunteer's id.")
 
     class Meta:
         model = Exclusion

@@ -1,8 +1,19 @@
 """Page-number pagination, the same on every list: `page`, `page_size` (1 to 100, default 25)."""
 
+import re
+
 from django.core.paginator import InvalidPage
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+# ASCII digits only: int() would also read "١" (Arabic-Indic) or "²" as numbers.
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
+def whole_number(text):
+    """The number in text of ASCII digits, or None."""
+    text = text.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -16,10 +27,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
+        size = whole_number(raw) or 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
                 {
@@ -36,12 +44,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
         raw = request.query_params.get(self.page_query_param, "1")
-        try:
-            number = int(raw)
-        except ValueError:
+        number = whole_number(raw)
+        if number is None:
             raise ValidationError(
                 {"page": [f"“{raw}” is not a page number: give a whole number from 1."]}
-            ) from None
+            )
         if number < 1:
             raise ValidationError({"page": ["Pages are numbered from 1."]})
         try:

@@ -54,15 +54,15 @@ PEER_EXAMPLE = {
     "meets_by_phone": True,
     "meets_by_video": False,
     "sms_consent": True,
-    "sms_consent_at": "2026-03-09T14:20:00Z",
+    "sms_consent_at": "2026-03-09T14:20:00+00:00",
     "status": "waiting",
-    "status_changed_at": "2026-03-09T14:20:00Z",
-    "waiting_since": "2026-03-09T14:20:00Z",
+    "status_changed_at": "2026-03-09T14:20:00+00:00",
+    "waiting_since": "2026-03-09T14:20:00+00:00",
     "referral_source": "alcohol_drug_service",
     "referred_on": "2026-03-09",
     "notes": "",
-    "created_at": "2026-03-09T14:20:00Z",
-    "updated_at": "2026-03-09T14:20:00Z",
+    "created_at": "2026-03-09T14:20:00+00:00",
+    "updated_at": "2026-03-09T14:20:00+00:00",
 }
 
 PEER_REQUEST = {

@@ -19,8 +19,6 @@ from community.models import Area, Focus, Language
 from volunteers import services as volunteer_services
 from volunteers.models import Course
 
-SLUG_REGEX = r"[-a-zA-Z0-9_]+"
-
 
 class YesNoField(forms.TypedChoiceField):
     def __init__(self, **kwargs):
@@ -42,7 +40,7 @@ class YesNoFilter(django_filters.BooleanFilter):
 class CodeLookupViewSet(ReferenceViewSet):
     """Reference data named in the URL by `lookup_field` (a code or slug), in any case."""
 
-    lookup_value_regex = SLUG_REGEX
+    lookup_value_converter = "slug"
     conflict_actions = {"destroy"}
 
     def get_object(self):

@@ -50,7 +50,16 @@ class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
     pass
 
 
-class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+class ModelSerializer(serializers.ModelSerializer):
+    """A read-only model serializer writing moments as every answer does."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: fields.DateTimeField,
+    }
+
+
+class StrictModelSerializer(StrictSerializerMixin, ModelSerializer):
     # A model serializer whose `create` and `update` call the owning app's services.
     # Subclasses set `create_with` and `update_with`: service functions taking keyword
     # arguments; `update_with` gets the record as `instance_argument`. (A comment, not a
@@ -61,7 +70,7 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     instance_argument = "instance"
 
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **ModelSerializer.serializer_field_mapping,
         models.AutoField: fields.IntegerField,
         models.BigAutoField: fields.IntegerField,
         models.BooleanField: fields.BooleanField,

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from api import fields
+from api.filters import RecordFilter
 from api.matches import (
     RECENT_DAYS,
     ActionViewSet,
@@ -28,7 +29,7 @@ from api.matches import (
     same_enum_as,
     search_described,
 )
-from api.serializers import StrictModelSerializer, StrictSerializer
+from api.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from matching import services
 from matching.models import Match, Session
 from peers.models import Peer
@@ -54,7 +55,7 @@ SESSION_EXAMPLE = {
 }
 
 
-class OffsetDateTimeField(serializers.DateTimeField):
+class OffsetDateTimeField(fields.DateTimeField):
     """A moment as ISO 8601 with its offset from UTC; a time without one is refused rather
     than guessed, since 14:00 means another moment in summer and in winter."""
 
@@ -209,13 +210,13 @@ class SessionFilterForm(forms.Form):
 
 
 class SessionFilter(django_filters.FilterSet):
-    match = django_filters.ModelChoiceFilter(queryset=Match.objects.all(), label="The match's id.")
-    volunteer = django_filters.ModelChoiceFilter(
+    match = RecordFilter(queryset=Match.objects.all(), label="The match's id.")
+    volunteer = RecordFilter(
         field_name="match__volunteer",
         queryset=Volunteer.objects.all(),
         label="The volunteer's id.",
     )
-    peer = django_filters.ModelChoiceFilter(
+    peer = RecordFilter(
         field_name="match__peer", queryset=Peer.objects.all(), label="The peer's id."
     )
     status = django_filters.ChoiceFilter(choices=Session.Status.choices)
@@ -424,7 +425,7 @@ class SessionStatusField(serializers.ChoiceField):
         super().__init__(choices=Session.Status.choices, read_only=True, **kwargs)
 
 
-class UpcomingSessionSerializer(serializers.ModelSerializer):
+class UpcomingSessionSerializer(ModelSerializer):
     """A session still to come."""
 
     status = SessionStatusField()

@@ -26,7 +26,20 @@ def nested(prefix, viewset, basename):
     ]
 
 
-router = DefaultRouter(trailing_slash=True)
+class Router(DefaultRouter):
+    """Records are named by id with Django's int converter, ASCII digits only: Python's int()
+    also reads "١" (an Arabic-Indic one) as 1, so a plain pattern let /volunteers/١/ find
+    volunteer 1. Reference data is named by slug (its viewsets say so). No `.json` suffixes:
+    `?format=json` does that job."""
+
+    include_format_suffixes = False
+
+    def __init__(self):
+        super().__init__(trailing_slash=True, use_regex_path=False)
+        self._default_value_pattern = "int"
+
+
+router = Router()
 router.include_root_view = False
 router.register("volunteers", volunteers.VolunteerViewSet, basename="volunteer")
 router.register("peers", peers.PeerViewSet, basename="peer")

@@ -51,7 +51,7 @@ VOLUNTEER_EXAMPLE = {
     "meets_by_phone": True,
     "meets_by_video": False,
     "sms_consent": True,
-    "sms_consent_at": "2026-03-02T10:15:00Z",
+    "sms_consent_at": "2026-03-02T10:15:00+00:00",
     "max_active_matches": 2,
     "status": "active",
     "status_changed_at": "2026-04-01T09:00:00+01:00",
@@ -65,7 +65,7 @@ VOLUNTEER_EXAMPLE = {
         }
     ],
     "notes": "",
-    "created_at": "2026-03-02T10:15:00Z",
+    "created_at": "2026-03-02T10:15:00+00:00",
     "updated_at": "2026-04-01T09:00:00+01:00",
 }
 

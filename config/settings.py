@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.json_bodies.JSONBodyLimits",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -200,6 +201,15 @@ if REDIS_URL:
         "KEY_PREFIX": "peerpath",
     }
 
+# Every JSON body (the API's and allauth's) is bounded before it is parsed (config/json_bodies.py).
+JSON_BODY_MAX_BYTES = 128 * 1024
+JSON_BODY_MAX_DEPTH = 16
+
+# How many proxies in front of PeerPath append to X-Forwarded-For: 0 means none, and the
+# client is whoever connected (REMOTE_ADDR). Throttles and sign-in limits both count per client
+# address as accounts/client_address.py reads it, so a client cannot choose its own.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
 # The REST API under /api/v1/: one set of conventions for every endpoint (see api/).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -207,21 +217,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsCoordinator"],
-    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "api.filters.KnownParametersOnly",
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.Filters",
         "api.filters.NameAndPhoneSearch",
         "api.filters.Ordering",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttles.AnonRateThrottle",
+        "api.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", "60/minute"),

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from tests.api.conftest import problem_of
-from tests.factories import VolunteerFactory
+from tests.factories import MatchFactory, VolunteerFactory
 from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_text_holding_a_nul_character_is_refused_whole(api, body):
 
     assert response.status_code == 400
     problem = problem_of(response)
-    assert problem["code"] == "parse_error"
+    assert problem["code"] == "unstorable_text"
     assert "NUL character" in problem["detail"]
 
 
@@ -244,3 +244,69 @@ def test_the_browsable_api_filter_form_may_leave_fields_empty(coordinator_client
 
     assert response.status_code == 200
     assert b"Aileen" in response.content
+
+
+@pytest.mark.parametrize("url", ["/api/v1/messages/", "/api/v1/inbox/", "/api/v1/opt-outs/"])
+@pytest.mark.parametrize("phone", ["%s", "50%", "%(x)s", "%d%%"])
+def test_a_percent_sign_in_a_phone_filter_is_a_400_quoting_it(api, url, phone):
+    response = api.get(url, {"phone": phone})
+
+    assert response.status_code == 400
+    [message] = problem_of(response)["errors"]["phone"]
+    assert message.startswith(f"“{phone}” is not a valid phone number: ")
+
+
+@pytest.mark.parametrize(
+    "params", ["page=1&page=2", "status=active&status=left", "search=a&search=b"]
+)
+def test_a_parameter_given_twice_is_refused(api, params):
+    response = api.get(f"{URL}?{params}")
+
+    assert response.status_code == 400
+    name = params.split("=")[0]
+    assert problem_of(response)["errors"][name] == [f"Give {name} once; it was given 2 times."]
+
+
+@pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\u0966", "\uff10"])
+def test_ids_and_page_numbers_are_ascii_digits_only(api, zero):
+    """Python's int() reads other scripts' digits ("١" is 1): the API does not."""
+    volunteer = VolunteerFactory()
+    MatchFactory(volunteer=volunteer)
+    written = "".join(chr(ord(zero) + int(digit)) for digit in str(volunteer.pk))
+    assert int(written) == volunteer.pk
+
+    assert api.get(f"{URL}{volunteer.pk}/").status_code == 200
+    response = api.get(f"{URL}{written}/")
+    assert response.status_code == 404
+    assert problem_of(response)["code"] == "not_found"
+    assert api.get(f"{URL}{written}/absences/").status_code == 404
+    assert api.get(URL, {"page": chr(ord(zero) + 1)}).status_code == 400
+    assert api.get(URL, {"page_size": chr(ord(zero) + 5)}).status_code == 400
+    assert api.get("/api/v1/matches/", {"volunteer": volunteer.pk}).json()["count"] == 1
+    assert api.get("/api/v1/matches/", {"volunteer": written}).status_code == 400
+
+
+def test_every_time_is_uk_local_with_its_offset_written_out_never_z(api, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=datetime.UTC))
+    VolunteerFactory()
+
+    row = api.get(URL).json()["results"][0]
+
+    assert row["created_at"] == "2026-12-01T09:30:15+00:00"
+    assert row["status_changed_at"] == "2026-12-01T09:30:15+00:00"
+
+
+def test_times_in_summer_read_the_same_way_with_their_offset(api, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 6, 1, 9, 30, 15, tzinfo=datetime.UTC))
+    VolunteerFactory()
+
+    row = api.get(URL).json()["results"][0]
+
+    assert row["created_at"] == "2026-06-01T10:30:15+01:00"
+
+
+def test_times_in_answers_built_without_serializer_fields_read_the_same_way():
+    from api.renderers import JSONRenderer
+
+    moment = datetime.datetime(2026, 12, 1, 9, 30, 15, 999, tzinfo=datetime.UTC)
+    assert JSONRenderer().render({"at": moment}) == b'{"at":"2026-12-01T09:30:15+00:00"}'

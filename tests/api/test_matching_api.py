@@ -628,7 +628,8 @@ class TestMatchList:
         [
             ({"status": "maybe"}, "status", "Select a valid choice."),
             ({"peer": 999999}, "peer", "Select a valid choice."),
-            ({"volunteer": "aileen"}, "volunteer", "Select a valid choice."),
+            ({"volunteer": "aileen"}, "volunteer", "Give the id as a whole number in digits"),
+            ({"volunteer": "١"}, "volunteer", "Give the id as a whole number in digits"),
             ({"ordering": "peer"}, "ordering", "Cannot order by"),
             ({"colour": "red"}, "colour", "Unknown parameter"),
         ],
@@ -853,8 +854,8 @@ class TestScheduling:
             "peer_reference": match.peer.reference,
             "volunteer": match.volunteer.pk,
             "volunteer_name": "Senga",
-            "starts_at": "2026-11-25T14:00:00Z",
-            "ends_at": "2026-11-25T15:30:00Z",
+            "starts_at": "2026-11-25T14:00:00+00:00",
+            "ends_at": "2026-11-25T15:30:00+00:00",
             "mode": "in_person",
             "place": "Coatbridge library",
             "status": "scheduled",
@@ -989,7 +990,7 @@ class TestSessionActions:
         assert response.status_code == 200, response.content
         body = response.json()
         assert (body["starts_at"], body["mode"], body["status"], body["confirmed_at"]) == (
-            "2026-11-26T10:00:00Z",
+            "2026-11-26T10:00:00+00:00",
             "phone",
             "scheduled",
             None,
@@ -1393,7 +1394,7 @@ class TestDetailAnswers:
             "peer": active.peer.pk,
             "peer_reference": active.peer.reference,
             "status": "active",
-            "proposed_at": "2026-11-23T12:00:00Z",
+            "proposed_at": "2026-11-23T12:00:00+00:00",
             "started_on": "2026-11-09",
             "ended_on": None,
         }
@@ -1402,8 +1403,8 @@ class TestDetailAnswers:
         assert body["upcoming_sessions"][0] == {
             "id": coming.pk,
             "match": active.pk,
-            "starts_at": "2026-11-25T14:00:00Z",
-            "ends_at": "2026-11-25T15:00:00Z",
+            "starts_at": "2026-11-25T14:00:00+00:00",
+            "ends_at": "2026-11-25T15:00:00+00:00",
             "mode": "in_person",
             "status": "scheduled",
         }
