@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from community.coordinators import COORDINATORS_GROUP
 from community.phones import PhoneField
+from community.plain_text import PlainText
 
 
 class UserManager(BaseUserManager):
@@ -32,7 +33,7 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=email)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PlainText, AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a coordinator, or a volunteer using the partner app.
 
     The email is the identifier for the web; the phone, when set, is the identifier for

@@ -5,9 +5,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from community.geography import distance_km
+from community.plain_text import PlainText
 
 
-class Area(models.Model):
+class Area(PlainText, models.Model):
     """A locality of North or South Lanarkshire, with its centre for distances."""
 
     name = models.CharField(max_length=100, unique=True)
@@ -36,7 +37,7 @@ class Area(models.Model):
         return distance_km(self.latitude, self.longitude, other.latitude, other.longitude)
 
 
-class Language(models.Model):
+class Language(PlainText, models.Model):
     code = models.SlugField(max_length=20, unique=True, help_text="e.g. “en”, “pl”, “bsl”.")
     name = models.CharField(max_length=100, unique=True)
 
@@ -47,7 +48,7 @@ class Language(models.Model):
         return self.name
 
 
-class Focus(models.Model):
+class Focus(PlainText, models.Model):
     """What a volunteer has lived experience of, or what a peer wants support with."""
 
     slug = models.SlugField(max_length=50, unique=True)
@@ -130,7 +131,7 @@ def person_constraints(prefix):
     ]
 
 
-class StatusChange(models.Model):
+class StatusChange(PlainText, models.Model):
     """One move of a record from one status to another: when, by whom, and why.
 
     Subclasses add the record and the `from_status` and `to_status` fields with their choices.

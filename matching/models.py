@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from community.plain_text import PlainText
 from peers.models import Peer
 from volunteers.models import Volunteer
 
@@ -37,7 +38,7 @@ class MatchQuerySet(models.QuerySet):
         ).order_by("-proposed_at", "-pk")
 
 
-class Match(models.Model):
+class Match(PlainText, models.Model):
     """A volunteer supporting a peer, from proposal to end."""
 
     class Status(models.TextChoices):
@@ -120,7 +121,7 @@ class Match(models.Model):
         return f"{self.volunteer.preferred_name} with {self.peer.reference}"
 
 
-class Exclusion(models.Model):
+class Exclusion(PlainText, models.Model):
     """A peer and a volunteer who must never be matched: they know each other, say, or a past
     match ended badly. The engine never suggests the pair, and proposals are refused."""
 
@@ -204,7 +205,7 @@ class SessionQuerySet(models.QuerySet):
         ]
 
 
-class Session(models.Model):
+class Session(PlainText, models.Model):
     """One meeting of a volunteer and the peer they support, and what came of it."""
 
     class Mode(models.TextChoices):

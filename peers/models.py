@@ -17,6 +17,7 @@ from community.models import (
     window_ends_after_start,
 )
 from community.phones import PhoneField
+from community.plain_text import PlainText
 
 REFERENCE_PATTERN = re.compile(r"^\s*P-?0*(\d{1,12})\s*$", re.IGNORECASE)
 
@@ -38,7 +39,7 @@ class PeerQuerySet(models.QuerySet):
         )
 
 
-class Peer(MeetingModes, SmsConsent, models.Model):
+class Peer(PlainText, MeetingModes, SmsConsent, models.Model):
     """A person in recovery who has asked for, or been referred for, a peer supporter.
 
     Screens and texts show the reference (P-000123) rather than a name wherever they can.

@@ -21,6 +21,7 @@ from community.models import (
     window_ends_after_start,
 )
 from community.phones import PhoneField
+from community.plain_text import PlainText
 
 
 def add_months(day, months):
@@ -38,7 +39,7 @@ class TrainingState(models.TextChoices):
     LAPSED = "lapsed", "Missing or expired"
 
 
-class Course(models.Model):
+class Course(PlainText, models.Model):
     class Kind(models.TextChoices):
         COURSE = "course", "Course"
         CHECK = "check", "Check"
@@ -134,7 +135,7 @@ class VolunteerQuerySet(models.QuerySet):
         )
 
 
-class Volunteer(MeetingModes, SmsConsent, models.Model):
+class Volunteer(PlainText, MeetingModes, SmsConsent, models.Model):
     class Status(models.TextChoices):
         APPLICANT = "applicant", "Applicant"
         IN_TRAINING = "in_training", "In training"
@@ -255,7 +256,7 @@ class TrainingRecordQuerySet(models.QuerySet):
         )
 
 
-class TrainingRecord(models.Model):
+class TrainingRecord(PlainText, models.Model):
     volunteer = models.ForeignKey(
         Volunteer, on_delete=models.CASCADE, related_name="training_records"
     )
@@ -314,7 +315,7 @@ class AvailabilityWindow(WeeklyWindow):
         constraints = [window_ends_after_start("availability_ends_after_start")]
 
 
-class Absence(models.Model):
+class Absence(PlainText, models.Model):
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="absences")
     starts_on = models.DateField()
     ends_on = models.DateField(help_text="The last day away.")
