@@ -4,7 +4,6 @@ Every operation is called with generated data (valid and invalid): no answer may
 and every answer must match the schema in its status code, content type, headers and body.
 """
 
-import datetime
 import zlib
 
 import hypothesis
@@ -15,61 +14,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 
-from community.models import Area, Focus, Language
-from tests.factories import (
-    AbsenceFactory,
-    AvailabilityWindowFactory,
-    ExclusionFactory,
-    MatchFactory,
-    PeerFactory,
-    PreferredTimeFactory,
-    SessionFactory,
-    VolunteerFactory,
-    fully_trained,
-)
-from volunteers.models import Course
-
 EXAMPLES_PER_OPERATION = 25
-
-
-@pytest.fixture
-def records(db):
-    """A few real records, so that generated ids often name something that exists."""
-    volunteers = [fully_trained(VolunteerFactory()) for _ in range(2)]
-    for volunteer in volunteers:
-        AvailabilityWindowFactory(volunteer=volunteer)
-        AbsenceFactory(volunteer=volunteer)
-    peers = [PeerFactory() for _ in range(2)]
-    for peer in peers:
-        PreferredTimeFactory(peer=peer)
-    first_volunteer, first_peer = volunteers[0], peers[0]
-    # A proposal, an active match with a session to come and one that took place (for the
-    # actions on each), and an exclusion.
-    proposal = MatchFactory(peer=peers[1], volunteer=volunteers[1])
-    active = MatchFactory(active=True, volunteer=fully_trained(VolunteerFactory()))
-    to_come = SessionFactory(match=active)
-    started = to_come.starts_at - datetime.timedelta(days=3)
-    taken_place = SessionFactory(
-        match=active, starts_at=started, ends_at=started + datetime.timedelta(hours=1)
-    )
-    exclusion = ExclusionFactory(peer=first_peer, volunteer=volunteers[1])
-    return {
-        "volunteers": [v.pk for v in volunteers],
-        "peers": [p.pk for p in peers],
-        "volunteer_id": [first_volunteer.pk],
-        "peer_id": [first_peer.pk],
-        "training-records": list(first_volunteer.training_records.values_list("pk", flat=True)),
-        "availability": list(first_volunteer.availability.values_list("pk", flat=True)),
-        "absences": list(first_volunteer.absences.values_list("pk", flat=True)),
-        "preferred-times": list(first_peer.preferred_times.values_list("pk", flat=True)),
-        "courses": list(Course.objects.values_list("code", flat=True)),
-        "areas": list(Area.objects.values_list("slug", flat=True)[:5]),
-        "languages": list(Language.objects.values_list("code", flat=True)),
-        "focuses": list(Focus.objects.values_list("slug", flat=True)),
-        "matches": [proposal.pk, active.pk],
-        "sessions": [to_come.pk, taken_place.pk],
-        "exclusions": [exclusion.pk],
-    }
 
 
 @pytest.fixture
