@@ -11,10 +11,11 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck
 
 EXAMPLES_PER_OPERATION = 25
+STATEFUL_SCENARIOS = 60
 
 
 @pytest.fixture
@@ -87,3 +88,65 @@ def test_every_operation_answers_as_its_schema_says(
         # are refused with a documented 400 and are not failures.
         excluded_checks=[schemathesis.checks.positive_data_acceptance],
     )
+
+
+# The stateful phase: schemathesis infers which operations make records that others take
+# (POST /volunteers/ then GET, PATCH, POST .../status/ on the id it answered with) and runs
+# chains of calls, each step's answer checked against the schema as above.
+Workflow = schema.as_state_machine()
+
+
+@pytest.mark.django_db
+def test_chains_of_operations_answer_as_the_schema_says(
+    session_token, records, connection_kept_open, monkeypatch
+):
+    monkeypatch.setattr(
+        "rest_framework.throttling.SimpleRateThrottle.THROTTLE_RATES",
+        {"anon": "100000/minute", "user": "100000/minute"},
+    )
+
+    steps = []
+
+    class SignedIn(Workflow):
+        # Every scenario starts from the same records: hypothesis replays the start of a
+        # scenario and expects the same answers (which operations can follow depends on them).
+        def setup(self):
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"X-Session-Token": session_token}}
+
+        def after_call(self, response, case):
+            steps.append((case.operation.label, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=[schemathesis.checks.positive_data_acceptance],
+                headers=kwargs.get("headers"),
+                transport_kwargs=kwargs,
+            )
+
+    SignedIn.run(
+        settings=hypothesis.settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=8,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # Scenarios went past their first call, and records made on the way were used.
+    assert len(steps) > 2 * STATEFUL_SCENARIOS
+    assert any(
+        label.startswith(("PATCH", "PUT", "DELETE")) and status < 400 for label, status in steps
+    )
+
+
+def test_the_stateful_phase_has_links_to_follow():
+    """Without links the state machine would have nothing to chain."""
+    assert schema.statistic.transitions.total > 10
