@@ -27,7 +27,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site-url http://$(HOST):$(PORT)
 
 # Serves the site in the foreground and the task worker beside it; Ctrl-C stops both.
 run: seed
