@@ -9,11 +9,10 @@
   window.ui = SwaggerUIBundle({
     url: root.dataset.specificationUrl,
     dom_id: "#swagger-ui",
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    layout: "StandaloneLayout",
-    // No badge from the public validator: the page would send the specification's address
-    // to a third party, and the CSP refuses its image anyway.
-    validatorUrl: null,
+    // The base layout, as on the REST API's page: the standalone layout's top bar adds an
+    // inline <style> (its logo), which the CSP refuses, and a box to load any other URL.
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
     requestInterceptor: (request) => {
       request.headers["X-CSRFToken"] = root.dataset.csrfToken;
       return request;
