@@ -180,3 +180,9 @@ def test_the_sign_in_api_page_gives_its_script_the_specification_and_csrf_token(
     assert 'data-specification-url="/_allauth/openapi.json"' in page
     assert 'data-csrf-token="' in page
     assert "/static/peerpath/sign-in-api-docs.js" in page
+
+
+def test_the_icon_browsers_ask_for_is_peerpaths(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/peerpath/favicon.svg"
