@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from tests.factories import VolunteerFactory
+from tests.factories import PeerFactory, VolunteerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,36 +89,41 @@ def assert_secure_headers(response):
 
 
 @pytest.fixture
-def volunteer():
-    return VolunteerFactory()
+def records():
+    return {"volunteer": VolunteerFactory(), "peer": PeerFactory()}
 
 
 COORDINATOR_PAGES = {
-    "admin index": lambda v: "/admin/",
-    "volunteer list": lambda v: reverse("admin:volunteers_volunteer_changelist"),
-    "volunteer list filtered": lambda v: (
+    "admin index": lambda r: "/admin/",
+    "volunteer list": lambda r: reverse("admin:volunteers_volunteer_changelist"),
+    "volunteer list filtered": lambda r: (
         reverse("admin:volunteers_volunteer_changelist") + "?status__exact=active"
     ),
-    "volunteer form": lambda v: reverse("admin:volunteers_volunteer_change", args=[v.pk]),
-    "new volunteer": lambda v: reverse("admin:volunteers_volunteer_add"),
-    "volunteer import": lambda v: reverse("admin:volunteers_volunteer_import"),
-    "volunteer export": lambda v: reverse("admin:volunteers_volunteer_export"),
-    "peer list": lambda v: reverse("admin:peers_peer_changelist"),
-    "match list": lambda v: reverse("admin:matching_match_changelist"),
-    "text messages": lambda v: reverse("admin:messaging_message_changelist"),
-    "api docs": lambda v: reverse("api:docs"),
-    "browsable api": lambda v: reverse("api:volunteer-list"),
-    "browsable api detail": lambda v: reverse("api:volunteer-detail", args=[v.pk]),
-    "two-factor settings": lambda v: reverse("mfa_index"),
-    "change password": lambda v: reverse("account_change_password"),
+    "volunteer form": lambda r: reverse(
+        "admin:volunteers_volunteer_change", args=[r["volunteer"].pk]
+    ),
+    "new volunteer": lambda r: reverse("admin:volunteers_volunteer_add"),
+    "volunteer import": lambda r: reverse("admin:volunteers_volunteer_import"),
+    "volunteer export": lambda r: reverse("admin:volunteers_volunteer_export"),
+    "peer list": lambda r: reverse("admin:peers_peer_changelist"),
+    "peer form, with suggested supporters": lambda r: reverse(
+        "admin:peers_peer_change", args=[r["peer"].pk]
+    ),
+    "match list": lambda r: reverse("admin:matching_match_changelist"),
+    "text messages": lambda r: reverse("admin:messaging_message_changelist"),
+    "api docs": lambda r: reverse("api:docs"),
+    "browsable api": lambda r: reverse("api:volunteer-list"),
+    "browsable api detail": lambda r: reverse("api:volunteer-detail", args=[r["volunteer"].pk]),
+    "two-factor settings": lambda r: reverse("mfa_index"),
+    "change password": lambda r: reverse("account_change_password"),
 }
 
 
 @pytest.mark.parametrize("page", COORDINATOR_PAGES)
 def test_every_coordinator_page_carries_the_headers_and_no_inline_code(
-    coordinator_client, volunteer, page
+    coordinator_client, records, page
 ):
-    response = coordinator_client.get(COORDINATOR_PAGES[page](volunteer), HTTP_ACCEPT="text/html")
+    response = coordinator_client.get(COORDINATOR_PAGES[page](records), HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert_secure_headers(response)
