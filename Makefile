@@ -27,14 +27,27 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --site-url http://$(HOST):$(PORT)
 
-# Serves the site in the foreground and the task worker beside it; Ctrl-C stops both.
+# Serves the site and runs the task worker beside it; Ctrl-C, or SIGTERM to make or to its
+# whole process group (as a process manager sends), stops both within seconds.
+# - The worker starts in a session of its own (os.setsid, then exec), so a signal sent to the
+#   whole group reaches this shell but not the worker's processes. The shell then asks the
+#   worker's main process alone to stop, and django-q2 stops the cluster in order. Were SIGTERM
+#   to reach the cluster's sentinel too, it would die at once and the main process would wait
+#   for it forever.
+# - runserver runs in the background and the shell waits for it: a shell runs a trap only
+#   between commands, so with runserver in the foreground a SIGTERM to the shell alone would
+#   wait for runserver, which was never told to stop.
+# - The trap ignores further signals while it waits, so the worker is asked once.
 run: seed
 	@echo "PeerPath on http://$(HOST):$(PORT)/admin/ (Ctrl-C stops the site and the worker)"
-	@$(BIN)/python manage.py qcluster & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@$(BIN)/python -c 'import os, sys; os.setsid(); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])' \
+		manage.py qcluster & worker=$$!; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) & web=$$!; \
+	trap 'trap "" INT TERM; kill $$web $$worker 2>/dev/null; wait; exit 0' INT TERM; \
+	wait $$web; status=$$?; \
+	trap "" INT TERM; kill $$worker 2>/dev/null; wait; exit $$status
 
 test: install-dev
 	$(BIN)/pytest -n 2

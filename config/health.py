@@ -1,11 +1,11 @@
-"""GET /health/: is the database answering, and the task queue's broker?"""
+"""GET (or HEAD) /health/: is the database answering, and the task queue's broker?"""
 
 import logging
 
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_q.brokers import get_broker
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _broker():
 
 
 @never_cache
-@require_GET
+@require_safe  # GET, and HEAD for load balancers' checks that read only the status
 def health(request):
     checks = {}
     for name, check in (("database", _database), ("broker", _broker)):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.json_bodies.JSONBodyLimits",
@@ -184,6 +188,8 @@ PHONENUMBER_DB_FORMAT = "E164"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# PeerPath's own page assets (the sign-in pages' styles, the API documentation's scripts).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "PeerPath <peerpath@localhost>")
@@ -343,6 +349,59 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every page (django-csp): scripts, styles, images, fonts and
+# connections come from PeerPath itself; no inline script, no inline event handler and no eval
+# anywhere, so injected markup cannot run script. PeerPath's pages keep their styles and
+# scripts in static files (static/peerpath/), Swagger UI loads its start-up script from a URL
+# (api/urls.py, templates/headless/spec/), and the templates of the admin's export page and the
+# browsable API are overridden where they had inline code (templates/).
+# One allowance, for styles only: style="..." attributes (style-src-attr), which DRF's browsable
+# API and django-import-export write into their markup. An attribute styles only its own
+# element and cannot select or read anything else on the page; whatever it might load
+# (url(...)) is still bound by img-src and font-src. <style> elements and stylesheets stay
+# limited to 'self', and browsers without style-src-attr fall back to that stricter style-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        # data: for the QR code on the page that sets up an authenticator app (allauth.mfa).
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Permissions-Policy (config/security_headers.py): browser features no PeerPath page uses,
+# refused to every page and to anything framed in one.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Matching (matching/engine.py). Each soft score is a part from 0 to 1 times its weight here;
 # a weight of 0 leaves that part out. Suggestions and bulk assignment use the same weights.

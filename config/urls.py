@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -11,8 +12,19 @@ admin.site.index_title = "Coordinator's desk"
 # The admin signs in through allauth, so rate limits and MFA hold there too.
 admin.site.login = secure_admin_login(admin.site.login)
 
+
+class Favicon(RedirectView):
+    """Browsers ask every site for /favicon.ico; PeerPath's icon is a static file."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("peerpath/favicon.svg")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", Favicon.as_view()),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

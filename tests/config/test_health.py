@@ -42,8 +42,25 @@ def test_health_is_503_when_the_broker_does_not_answer(client, monkeypatch):
     assert response.json()["broker"]["error"] == "ConnectionError: Connection refused"
 
 
-def test_health_only_answers_get(client):
-    assert client.post("/health/").status_code == 405
+def test_health_answers_head_with_the_status_and_no_body(client):
+    response = client.head("/health/")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_health_answers_head_with_503_when_the_database_does_not_answer(client, monkeypatch):
+    def broken():
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(health_module, "_database", broken)
+    assert client.head("/health/").status_code == 503
+
+
+def test_health_refuses_writes(client):
+    for method in (client.post, client.put, client.delete):
+        response = method("/health/")
+        assert response.status_code == 405
+        assert response["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.redis

@@ -17,7 +17,6 @@ from matching.demo_data import (
     SYNTHETIC_PEER_NOTE,
     SYNTHETIC_VOLUNTEER_NOTE,
 )
-from matching.management.commands.seed_demo import SIGN_IN_URL
 from matching.models import Match
 from peers.models import Peer, PeerStatusChange, PreferredTime
 from volunteers.models import Absence, AvailabilityWindow, Course, TrainingRecord, Volunteer
@@ -109,9 +108,15 @@ def test_coordinator_can_sign_in_and_the_output_says_how(client):
     assert coordinator.groups.filter(name=COORDINATORS_GROUP).exists()
     assert coordinator.is_coordinator
     assert client.login(email=DEMO_COORDINATOR_EMAIL, password=DEMO_COORDINATOR_PASSWORD)
-    assert SIGN_IN_URL in stdout
+    assert "Sign in at http://127.0.0.1:8000/admin/" in stdout
     assert DEMO_COORDINATOR_EMAIL in stdout
     assert DEMO_COORDINATOR_PASSWORD in stdout
+
+
+def test_the_sign_in_address_printed_is_where_the_site_is_served():
+    stdout, _ = seed("--site-url", "http://0.0.0.0:8100/")
+    assert "Sign in at http://0.0.0.0:8100/admin/" in stdout
+    assert ":8000" not in stdout
 
 
 def test_rerun_prints_the_login_again_and_keeps_a_changed_password():

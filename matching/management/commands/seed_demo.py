@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from matching import demo_data
 
-SIGN_IN_URL = "http://127.0.0.1:8000/admin/"
+SITE_URL = "http://127.0.0.1:8000"
 
 
 def count(text):
@@ -86,6 +86,11 @@ class Command(BaseCommand):
             help="Synthetic records written per transaction (default 1000).",
         )
         parser.add_argument(
+            "--site-url",
+            default=SITE_URL,
+            help=f"The site's address, for the sign-in link printed (default {SITE_URL}).",
+        )
+        parser.add_argument(
             "--coordinator-email",
             default=demo_data.DEMO_COORDINATOR_EMAIL,
             help=f"The coordinator's sign-in (default {demo_data.DEMO_COORDINATOR_EMAIL}).",
@@ -113,7 +118,7 @@ class Command(BaseCommand):
                 self.add_synthetic(
                     kind=kind, add=add, total=options[kind], batch_size=options["batch_size"]
                 )
-        self.report_login(login)
+        self.report_login(login, site_url=options["site_url"])
         self.report_app_sign_in(demo_data.ensure_app_volunteer())
 
     def report_demo(self, demo):
@@ -153,11 +158,11 @@ class Command(BaseCommand):
             "POST /_allauth/app/v1/auth/code/request; the worker prints the code."
         )
 
-    def report_login(self, login):
+    def report_login(self, login, *, site_url):
         password = login.password or (
             "unchanged (it was changed after seeding; set one with --coordinator-password)"
         )
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Sign in at {SIGN_IN_URL}"))
+        self.stdout.write(self.style.SUCCESS(f"Sign in at {site_url.rstrip('/')}/admin/"))
         self.stdout.write(f"  email:    {login.email}")
         self.stdout.write(f"  password: {password}")
