@@ -33,6 +33,8 @@ MAX_SEGMENTS = 10
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
+# The longest text Twilio delivers: 10 segments of 160 characters.
+MAX_RECEIVED_CHARACTERS = 1600
 MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -485,7 +487,11 @@ def receive(*, sid, from_number, to_number, body):
     """Store an inbound text once per provider id and act on it. Returns (message, created).
 
     If acting on it fails, what it did is undone but the text is kept, marked for attention.
+    A body longer than any text Twilio delivers (MAX_RECEIVED_CHARACTERS) is no person's
+    text: its beginning is kept for the coordinator, with a note of its length, and nothing
+    acts on it or answers it.
     """
+    cut_short = len(body) > MAX_RECEIVED_CHARACTERS
     with transaction.atomic():
         existing = Message.objects.filter(twilio_sid=sid).first()
         if existing:
@@ -498,11 +504,21 @@ def receive(*, sid, from_number, to_number, body):
                     twilio_sid=sid,
                     from_number=from_number,
                     to_number=to_number,
-                    body=body,
+                    body=body[:MAX_RECEIVED_CHARACTERS],
                     topic="reply",
+                    needs_attention=cut_short,
+                    error=(
+                        f"The text was {len(body):,} characters long; only the first "
+                        f"{MAX_RECEIVED_CHARACTERS:,} are kept."
+                    )
+                    if cut_short
+                    else "",
                 )
         except IntegrityError:  # the same webhook delivered twice at the same moment
             return Message.objects.get(twilio_sid=sid), False
+        if cut_short:
+            logger.warning("Text %s from %s was cut to its beginning.", reply.pk, from_number)
+            return reply, True
         try:
             with transaction.atomic():
                 _act_on(reply)

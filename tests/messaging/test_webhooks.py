@@ -8,7 +8,6 @@ as "testserver", so a signature that passes proves the public URL is what is che
 import logging
 import threading
 import time
-import uuid
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -17,52 +16,22 @@ from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
-from twilio.request_validator import RequestValidator
 
 from messaging import replies, services
 from messaging.models import Message, OptOut
 from messaging.replies import ReplyOutcome
-
-PUBLIC_BASE_URL = "https://peerpath.example.org"
-AUTH_TOKEN = "test-twilio-auth-token"
-OFFICE_NUMBER = "+447700900001"
-VOLUNTEER = "+447700900123"
+from tests.messaging.twilio_requests import (
+    AUTH_TOKEN,
+    OFFICE_NUMBER,
+    PUBLIC_BASE_URL,
+    VOLUNTEER,
+    inbound_params,
+    new_sid,
+    sign,
+    status_params,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def new_sid():
-    return "SM" + uuid.uuid4().hex
-
-
-def sign(url, params, token=AUTH_TOKEN):
-    return RequestValidator(token).compute_signature(url, params)
-
-
-def inbound_params(body="Hello", **fields):
-    return {
-        "MessageSid": new_sid(),
-        "AccountSid": "AC" + "0" * 32,
-        "From": VOLUNTEER,
-        "To": OFFICE_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        **fields,
-    }
-
-
-def status_params(sid, status, **fields):
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": OFFICE_NUMBER,
-        "To": VOLUNTEER,
-        "MessageStatus": status,
-        "SmsStatus": status,
-        "ApiVersion": "2010-04-01",
-        **fields,
-    }
 
 
 @pytest.fixture(autouse=True)
