@@ -6,6 +6,16 @@ from django.utils import timezone
 
 from community.phones import PhoneField
 
+# A context key for a secret the text carries (a sign-in code). The stored body holds only
+# its mask, so the log, the admin, the API and their searches never show it; the backends put
+# it back in the text as it leaves for the phone, and it is dropped once the text is sent or
+# given up on.
+SECRET = "secret"
+
+
+def mask_of(secret):
+    return "•" * len(secret)
+
 
 class MessageQuerySet(models.QuerySet):
     def outbound(self):
@@ -124,6 +134,21 @@ class Message(models.Model):
     @property
     def awaits_reply(self):
         return bool(self.reply_handler)
+
+    def text_to_send(self):
+        """The text as the phone receives it: the body, with its secret in place of the mask.
+
+        Only a backend sending the text reads this; everything else shows the body.
+        """
+        secret = self.context.get(SECRET)
+        if not secret:
+            return self.body
+        return self.body.replace(mask_of(secret), secret)
+
+    @property
+    def shown_context(self):
+        """The context without its secret: what a coordinator may see."""
+        return {key: value for key, value in self.context.items() if key != SECRET}
 
     @property
     def phone(self):

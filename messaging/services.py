@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from community.phones import normalise_phone, to_phone
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
-from messaging.models import Message, OptOut
+from messaging.models import SECRET, Message, OptOut, mask_of
 from messaging.provider_errors import UNSUBSCRIBED
 from messaging.quiet_hours import first_moment_allowed
 from messaging.segments import count_segments
@@ -100,6 +100,12 @@ def send_sms(
     send_after = max(send_after or now, now)
     if quiet_hours:
         send_after = first_moment_allowed(send_after)
+    context = dict(context or {})
+    secret = context.get(SECRET)
+    if secret:
+        if not isinstance(secret, str) or secret not in body:
+            raise ValidationError("A text's secret must be a part of its body.", code="secret")
+        body = body.replace(secret, mask_of(secret))  # the stored body never holds it
     suppressed = OptOut.objects.current().filter(phone=to_number).exists()
     message = Message(
         direction=Message.Direction.OUTBOUND,
@@ -110,7 +116,7 @@ def send_sms(
         status=Status.SUPPRESSED if suppressed else Status.QUEUED,
         idempotency_key=idempotency_key or None,
         reply_handler=reply_handler or "",
-        context=context or {},
+        context=context,
         send_after=send_after,
         expires_at=expires_at,
         holds_in_quiet_hours=quiet_hours,
@@ -236,18 +242,14 @@ def _open_question_slot(message, now):
     return False
 
 
-SECRET = "secret"  # a context key: text that leaves the log once the message is done with
-
-
 def _forget_secret(message):
-    """Blank a secret (a sign-in code) out of the stored body once the text is sent or given
-    up on, so the message log never shows it. Returns the fields it changed."""
-    secret = message.context.get(SECRET)
-    if not secret:
+    """Drop a secret (a sign-in code) from the context once the text is sent or given up on:
+    it is never needed again. (The stored body only ever held its mask.) Returns the fields it
+    changed."""
+    if SECRET not in message.context:
         return []
-    message.body = message.body.replace(secret, "•" * len(secret))
-    message.context = {key: value for key, value in message.context.items() if key != SECRET}
-    return ["body", "context"]
+    message.context = message.shown_context
+    return ["context"]
 
 
 def _finish(message, status, *, error="", code=None, sid=None):
@@ -434,7 +436,10 @@ def record_opt_out(phone, *, word):
                 opt_out = OptOut.objects.create(phone=phone, word=word[:40])
         except IntegrityError:
             opt_out = OptOut.objects.current().get(phone=phone)
-    Message.objects.filter(to_number=phone, status=Status.QUEUED).update(
+    queued = Message.objects.filter(to_number=phone, status=Status.QUEUED)
+    for message in queued.filter(context__has_key=SECRET):
+        message.save(update_fields=_forget_secret(message))
+    queued.update(
         status=Status.SUPPRESSED,
         error="The number has opted out of texts.",
         status_changed_at=timezone.now(),
