@@ -68,6 +68,7 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
                     "attempts",
                     "send_after",
                     "expires_at",
+                    "despite_opt_out",
                     "sent_at",
                     "twilio_sid",
                     "idempotency_key",

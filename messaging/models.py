@@ -67,6 +67,10 @@ class Message(models.Model):
         null=True, blank=True, help_text="Not worth sending after this (a sign-in code)."
     )
     holds_in_quiet_hours = models.BooleanField(default=True)
+    despite_opt_out = models.BooleanField(
+        default=False,
+        help_text="Sent even to a number that opted out: the answer to its own HELP.",
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     reply_handler = models.CharField(
         max_length=60, blank=True, help_text="Who reads the reply; empty when none is awaited."

@@ -78,11 +78,13 @@ def send_sms(
     send_after=None,
     expires_at=None,
     quiet_hours=True,
+    despite_opt_out=False,
 ):
     """Put a text in the outbox; it is sent once the caller's transaction commits.
 
     The same idempotency key twice returns the first message and sends nothing new. A number
-    that opted out gets a `suppressed` row and no text. Inside quiet hours the text waits
+    that opted out gets a `suppressed` row and no text, unless `despite_opt_out` (the answer
+    to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
     worth sending (it is then never sent or retried).
     """
@@ -106,7 +108,7 @@ def send_sms(
         if not isinstance(secret, str) or secret not in body:
             raise ValidationError("A text's secret must be a part of its body.", code="secret")
         body = body.replace(secret, mask_of(secret))  # the stored body never holds it
-    suppressed = OptOut.objects.current().filter(phone=to_number).exists()
+    suppressed = not despite_opt_out and OptOut.objects.current().filter(phone=to_number).exists()
     message = Message(
         direction=Message.Direction.OUTBOUND,
         to_number=to_number,
@@ -120,6 +122,7 @@ def send_sms(
         send_after=send_after,
         expires_at=expires_at,
         holds_in_quiet_hours=quiet_hours,
+        despite_opt_out=despite_opt_out,
         error="The number has opted out of texts." if suppressed else "",
     )
     if suppressed:
@@ -198,7 +201,7 @@ def _claim(first_id, *, batch=1):
         for message in candidates:
             if message.expires_at and message.expires_at <= now:
                 _finish(message, Status.FAILED, error="It expired before it could be sent.")
-            elif message.to_number in opted_out:
+            elif message.to_number in opted_out and not message.despite_opt_out:
                 _finish(message, Status.SUPPRESSED, error="The number has opted out of texts.")
             elif message.holds_in_quiet_hours and allowed > now:
                 message.send_after = allowed
@@ -427,7 +430,8 @@ def is_opted_out(phone):
 
 @transaction.atomic
 def record_opt_out(phone, *, word):
-    """Stop texting a number; queued texts to it become suppressed. Saying it twice is fine."""
+    """Stop texting a number; queued texts to it become suppressed (all but an answer to its
+    HELP). Saying it twice is fine."""
     phone = normalise_phone(phone)
     opt_out = OptOut.objects.current().filter(phone=phone).first()
     if opt_out is None:
@@ -436,7 +440,7 @@ def record_opt_out(phone, *, word):
                 opt_out = OptOut.objects.create(phone=phone, word=word[:40])
         except IntegrityError:
             opt_out = OptOut.objects.current().get(phone=phone)
-    queued = Message.objects.filter(to_number=phone, status=Status.QUEUED)
+    queued = Message.objects.filter(to_number=phone, status=Status.QUEUED, despite_opt_out=False)
     for message in queued.filter(context__has_key=SECRET):
         message.save(update_fields=_forget_secret(message))
     queued.update(
@@ -546,7 +550,14 @@ def _act_on(reply):
         _set_topic(reply, "keyword.opt_in")
     elif word in HELP_WORDS:
         _set_topic(reply, "keyword.help")
-        send_sms(phone, texts.help_text(), topic="keyword.help", quiet_hours=False)
+        # Answered even if the number opted out: it is the answer to its own text.
+        send_sms(
+            phone,
+            texts.help_text(),
+            topic="keyword.help",
+            quiet_hours=False,
+            despite_opt_out=True,
+        )
     else:
         _answer_question(reply)
 

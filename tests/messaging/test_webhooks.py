@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 
-from messaging import replies, services
+from messaging import replies, services, texts
 from messaging.models import Message, OptOut
 from messaging.replies import ReplyOutcome
 from tests.messaging.twilio_requests import (
@@ -426,6 +426,41 @@ def test_stop_through_the_webhook_suppresses_queued_texts(post_to_webhook):
     assert OptOut.objects.current().filter(phone=VOLUNTEER).exists()
     later.refresh_from_db()
     assert later.status == Message.Status.SUPPRESSED
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_from_a_number_that_opted_out_is_answered_with_the_office_number(
+    word, post_to_webhook, queue, outbox, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_to_webhook("inbound", inbound_params("STOP"))
+        response = post_to_webhook("inbound", inbound_params(word))
+
+    assert response.status_code == 200
+    [answer] = outbox
+    assert answer["to"] == VOLUNTEER
+    assert settings.OFFICE_PHONE in answer["body"]
+    assert answer["body"] == texts.help_text()
+    help_answer = Message.objects.outbound().get(topic="keyword.help")
+    assert help_answer.status == Message.Status.SENT
+    assert help_answer.error == ""
+    # The number is still opted out: nothing else goes to it.
+    assert OptOut.objects.current().filter(phone=VOLUNTEER).exists()
+    later = services.send_sms(VOLUNTEER, "See you Friday.", topic="test")
+    assert later.status == Message.Status.SUPPRESSED
+
+
+def test_a_help_answer_waiting_when_the_number_says_stop_still_goes(post_to_webhook, outbox):
+    post_to_webhook("inbound", inbound_params("HELP"))  # its delivery not yet run
+    other = services.send_sms(VOLUNTEER, "See you Friday.", topic="test")
+    post_to_webhook("inbound", inbound_params("STOP"))
+
+    for message in Message.objects.outbound():
+        services.deliver(message.pk)
+
+    assert [sent["body"] for sent in outbox] == [texts.help_text()]
+    other.refresh_from_db()
+    assert other.status == Message.Status.SUPPRESSED
 
 
 def test_a_handler_that_fails_loses_no_text_and_twilio_gets_its_answer(
