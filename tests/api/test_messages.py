@@ -717,3 +717,13 @@ def test_searching_the_log_or_the_inbox_for_a_sign_in_code_finds_nothing(
     assert ids(api.get(MESSAGES, {"search": term})) == []
     assert ids(api.get(INBOX, {"search": term})) == []
     assert len(ids(api.get(MESSAGES, {"search": "sign-in code"}))) == 1
+
+
+def test_a_received_text_cut_short_waits_in_the_inbox_saying_so(api):
+    reply = received(body="x" * 5000)
+
+    body = api.get(f"{INBOX}{reply.pk}/").json()
+
+    assert ids(api.get(INBOX)) == [reply.pk]
+    assert len(body["body"]) == services.MAX_RECEIVED_CHARACTERS
+    assert body["error"] == "The text was 5,000 characters long; only the first 1,600 are kept."
