@@ -107,7 +107,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 idempotency_key=f"{LOGIN_CODE_TOPIC}:{uuid.uuid4().hex}",
                 quiet_hours=False,
                 expires_at=timezone.now() + timedelta(seconds=timeout),
-                context={SECRET: code},  # blanked out of the message log once sent
+                context={SECRET: code},  # the log shows only its mask, and drops it once sent
             )
         except ValidationError as refused:
             # Say nothing different to the caller: the answer must not tell whether the number

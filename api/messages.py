@@ -163,7 +163,10 @@ class MessageSerializer(StrictModelSerializer):
             },
             "topic": {"help_text": "What the text is for, e.g. session.reminder."},
             "error_code": {"help_text": "The provider's error code, e.g. 21211."},
-            "error": {"help_text": "Why it failed, in words."},
+            "error": {
+                "help_text": "Why it failed, in words; for a received text longer than any "
+                "text Twilio delivers, that only its beginning is kept."
+            },
             "attempts": {"help_text": "How many times sending was tried."},
             "send_after": {"help_text": "Not sent before this (quiet hours, retries)."},
             "needs_attention": {

@@ -68,6 +68,7 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
                     "attempts",
                     "send_after",
                     "expires_at",
+                    "despite_opt_out",
                     "sent_at",
                     "twilio_sid",
                     "idempotency_key",
@@ -79,7 +80,7 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "reply_handler",
-                    "context",
+                    "shown_context",
                     "question_open",
                     "reply_expires_at",
                     "answered_by",
@@ -91,6 +92,13 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "status_changed_at"], "classes": ["collapse"]}),
     ]
+
+    readonly_fields = ["shown_context"]
+
+    @admin.display(description="context")
+    def shown_context(self, message):
+        """What the reply handler is told, without a sign-in code the text may carry."""
+        return message.shown_context
 
     @admin.display(description="phone")
     def phone(self, message):

@@ -61,7 +61,9 @@ class ConsoleBackend:
     """Prints each text: for running PeerPath on a laptop."""
 
     def send(self, message):
-        sys.stdout.write(f"--- SMS to {message.to_number} [{message.topic}]\n{message.body}\n---\n")
+        sys.stdout.write(
+            f"--- SMS to {message.to_number} [{message.topic}]\n{message.text_to_send()}\n---\n"
+        )
         sys.stdout.flush()
         return None
 
@@ -77,7 +79,12 @@ class LocmemBackend:
     def send(self, message):
         sid = "SM" + uuid.uuid4().hex
         outbox.append(
-            {"sid": sid, "id": message.pk, "to": str(message.to_number), "body": message.body}
+            {
+                "sid": sid,
+                "id": message.pk,
+                "to": str(message.to_number),
+                "body": message.text_to_send(),
+            }
         )
         return sid
 
@@ -137,7 +144,7 @@ class TwilioBackend:
                 "The number is in Ofcom's drama range (07700 900xxx), kept away from Twilio.",
                 transient=False,
             )
-        params = {"to": str(message.to_number), "body": message.body, **self.sender()}
+        params = {"to": str(message.to_number), "body": message.text_to_send(), **self.sender()}
         callback = status_callback_url()
         if callback:
             params["status_callback"] = callback
@@ -162,6 +169,7 @@ class TwilioBackend:
         another row already holds (the same words to the same number before) is not this one.
         """
         since = message.created_at - timedelta(minutes=5)
+        text = message.text_to_send()
         try:
             candidates = [
                 candidate
@@ -176,7 +184,7 @@ class TwilioBackend:
             )
         )
         for candidate in candidates:
-            if candidate.body == message.body and candidate.sid not in known:
+            if candidate.body == text and candidate.sid not in known:
                 return candidate.sid
         return None
 

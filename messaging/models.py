@@ -6,6 +6,16 @@ from django.utils import timezone
 
 from community.phones import PhoneField
 
+# A context key for a secret the text carries (a sign-in code). The stored body holds only
+# its mask, so the log, the admin, the API and their searches never show it; the backends put
+# it back in the text as it leaves for the phone, and it is dropped once the text is sent or
+# given up on.
+SECRET = "secret"
+
+
+def mask_of(secret):
+    return "•" * len(secret)
+
 
 class MessageQuerySet(models.QuerySet):
     def outbound(self):
@@ -57,6 +67,10 @@ class Message(models.Model):
         null=True, blank=True, help_text="Not worth sending after this (a sign-in code)."
     )
     holds_in_quiet_hours = models.BooleanField(default=True)
+    despite_opt_out = models.BooleanField(
+        default=False,
+        help_text="Sent even to a number that opted out: the answer to its own HELP.",
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     reply_handler = models.CharField(
         max_length=60, blank=True, help_text="Who reads the reply; empty when none is awaited."
@@ -124,6 +138,21 @@ class Message(models.Model):
     @property
     def awaits_reply(self):
         return bool(self.reply_handler)
+
+    def text_to_send(self):
+        """The text as the phone receives it: the body, with its secret in place of the mask.
+
+        Only a backend sending the text reads this; everything else shows the body.
+        """
+        secret = self.context.get(SECRET)
+        if not secret:
+            return self.body
+        return self.body.replace(mask_of(secret), secret)
+
+    @property
+    def shown_context(self):
+        """The context without its secret: what a coordinator may see."""
+        return {key: value for key, value in self.context.items() if key != SECRET}
 
     @property
     def phone(self):

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from community.phones import normalise_phone, to_phone
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
-from messaging.models import Message, OptOut
+from messaging.models import SECRET, Message, OptOut, mask_of
 from messaging.provider_errors import UNSUBSCRIBED
 from messaging.quiet_hours import first_moment_allowed
 from messaging.segments import count_segments
@@ -33,6 +33,8 @@ MAX_SEGMENTS = 10
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
+# The longest text Twilio delivers: 10 segments of 160 characters.
+MAX_RECEIVED_CHARACTERS = 1600
 MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -76,11 +78,13 @@ def send_sms(
     send_after=None,
     expires_at=None,
     quiet_hours=True,
+    despite_opt_out=False,
 ):
     """Put a text in the outbox; it is sent once the caller's transaction commits.
 
     The same idempotency key twice returns the first message and sends nothing new. A number
-    that opted out gets a `suppressed` row and no text. Inside quiet hours the text waits
+    that opted out gets a `suppressed` row and no text, unless `despite_opt_out` (the answer
+    to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
     worth sending (it is then never sent or retried).
     """
@@ -98,7 +102,13 @@ def send_sms(
     send_after = max(send_after or now, now)
     if quiet_hours:
         send_after = first_moment_allowed(send_after)
-    suppressed = OptOut.objects.current().filter(phone=to_number).exists()
+    context = dict(context or {})
+    secret = context.get(SECRET)
+    if secret:
+        if not isinstance(secret, str) or secret not in body:
+            raise ValidationError("A text's secret must be a part of its body.", code="secret")
+        body = body.replace(secret, mask_of(secret))  # the stored body never holds it
+    suppressed = not despite_opt_out and OptOut.objects.current().filter(phone=to_number).exists()
     message = Message(
         direction=Message.Direction.OUTBOUND,
         to_number=to_number,
@@ -108,10 +118,11 @@ def send_sms(
         status=Status.SUPPRESSED if suppressed else Status.QUEUED,
         idempotency_key=idempotency_key or None,
         reply_handler=reply_handler or "",
-        context=context or {},
+        context=context,
         send_after=send_after,
         expires_at=expires_at,
         holds_in_quiet_hours=quiet_hours,
+        despite_opt_out=despite_opt_out,
         error="The number has opted out of texts." if suppressed else "",
     )
     if suppressed:
@@ -190,7 +201,7 @@ def _claim(first_id, *, batch=1):
         for message in candidates:
             if message.expires_at and message.expires_at <= now:
                 _finish(message, Status.FAILED, error="It expired before it could be sent.")
-            elif message.to_number in opted_out:
+            elif message.to_number in opted_out and not message.despite_opt_out:
                 _finish(message, Status.SUPPRESSED, error="The number has opted out of texts.")
             elif message.holds_in_quiet_hours and allowed > now:
                 message.send_after = allowed
@@ -234,18 +245,14 @@ def _open_question_slot(message, now):
     return False
 
 
-SECRET = "secret"  # a context key: text that leaves the log once the message is done with
-
-
 def _forget_secret(message):
-    """Blank a secret (a sign-in code) out of the stored body once the text is sent or given
-    up on, so the message log never shows it. Returns the fields it changed."""
-    secret = message.context.get(SECRET)
-    if not secret:
+    """Drop a secret (a sign-in code) from the context once the text is sent or given up on:
+    it is never needed again. (The stored body only ever held its mask.) Returns the fields it
+    changed."""
+    if SECRET not in message.context:
         return []
-    message.body = message.body.replace(secret, "•" * len(secret))
-    message.context = {key: value for key, value in message.context.items() if key != SECRET}
-    return ["body", "context"]
+    message.context = message.shown_context
+    return ["context"]
 
 
 def _finish(message, status, *, error="", code=None, sid=None):
@@ -423,7 +430,8 @@ def is_opted_out(phone):
 
 @transaction.atomic
 def record_opt_out(phone, *, word):
-    """Stop texting a number; queued texts to it become suppressed. Saying it twice is fine."""
+    """Stop texting a number; queued texts to it become suppressed (all but an answer to its
+    HELP). Saying it twice is fine."""
     phone = normalise_phone(phone)
     opt_out = OptOut.objects.current().filter(phone=phone).first()
     if opt_out is None:
@@ -432,7 +440,10 @@ def record_opt_out(phone, *, word):
                 opt_out = OptOut.objects.create(phone=phone, word=word[:40])
         except IntegrityError:
             opt_out = OptOut.objects.current().get(phone=phone)
-    Message.objects.filter(to_number=phone, status=Status.QUEUED).update(
+    queued = Message.objects.filter(to_number=phone, status=Status.QUEUED, despite_opt_out=False)
+    for message in queued.filter(context__has_key=SECRET):
+        message.save(update_fields=_forget_secret(message))
+    queued.update(
         status=Status.SUPPRESSED,
         error="The number has opted out of texts.",
         status_changed_at=timezone.now(),
@@ -485,7 +496,11 @@ def receive(*, sid, from_number, to_number, body):
     """Store an inbound text once per provider id and act on it. Returns (message, created).
 
     If acting on it fails, what it did is undone but the text is kept, marked for attention.
+    A body longer than any text Twilio delivers (MAX_RECEIVED_CHARACTERS) is no person's
+    text: its beginning is kept for the coordinator, with a note of its length, and nothing
+    acts on it or answers it.
     """
+    cut_short = len(body) > MAX_RECEIVED_CHARACTERS
     with transaction.atomic():
         existing = Message.objects.filter(twilio_sid=sid).first()
         if existing:
@@ -498,11 +513,21 @@ def receive(*, sid, from_number, to_number, body):
                     twilio_sid=sid,
                     from_number=from_number,
                     to_number=to_number,
-                    body=body,
+                    body=body[:MAX_RECEIVED_CHARACTERS],
                     topic="reply",
+                    needs_attention=cut_short,
+                    error=(
+                        f"The text was {len(body):,} characters long; only the first "
+                        f"{MAX_RECEIVED_CHARACTERS:,} are kept."
+                    )
+                    if cut_short
+                    else "",
                 )
         except IntegrityError:  # the same webhook delivered twice at the same moment
             return Message.objects.get(twilio_sid=sid), False
+        if cut_short:
+            logger.warning("Text %s from %s was cut to its beginning.", reply.pk, from_number)
+            return reply, True
         try:
             with transaction.atomic():
                 _act_on(reply)
@@ -525,7 +550,14 @@ def _act_on(reply):
         _set_topic(reply, "keyword.opt_in")
     elif word in HELP_WORDS:
         _set_topic(reply, "keyword.help")
-        send_sms(phone, texts.help_text(), topic="keyword.help", quiet_hours=False)
+        # Answered even if the number opted out: it is the answer to its own text.
+        send_sms(
+            phone,
+            texts.help_text(),
+            topic="keyword.help",
+            quiet_hours=False,
+            despite_opt_out=True,
+        )
     else:
         _answer_question(reply)
 

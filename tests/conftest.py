@@ -12,7 +12,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
+from bench.twilio_stub import TwilioStub
 from community.coordinators import COORDINATORS_GROUP
+from messaging import backends
 from tests.factories import UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -104,3 +106,46 @@ def coordinator(db):
 def coordinator_client(client, coordinator):
     client.force_login(coordinator)
     return client
+
+
+@pytest.fixture
+def twilio(settings):
+    """Texts go through the real twilio SDK to a stub of Twilio's API on 127.0.0.1."""
+    with TwilioStub() as stub:
+        for name, value in stub.environ().items():
+            setattr(settings, name, value)
+        settings.PUBLIC_BASE_URL = "https://peerpath.example.org"
+        settings.SMS_HTTP_TIMEOUT = 5
+        backends._backend.cache_clear()  # the backend (and its HTTP client) is made once
+        yield stub
+    backends._backend.cache_clear()
+
+
+SIGN_IN_CODE = "KX7Q-M2PD"
+SIGN_IN_PHONE = "+447911123456"  # a real mobile's form: Twilio is never sent the drama range
+EXPECTED_STATUS = {"queued": "queued", "retrying": "queued", "sent": "sent", "failed": "failed"}
+
+
+@pytest.fixture
+def sign_in_code_text(twilio):
+    """A sign-in code texted as allauth does it (through the account adapter) to a volunteer,
+    then left in a state: `queued` (not tried yet), `retrying` (Twilio answered 503),
+    `sent`, or `failed` (Twilio refused it for good). Returns the message row."""
+    from accounts.adapter import LOGIN_CODE_TOPIC, AccountAdapter
+    from messaging import services
+    from messaging.models import Message
+
+    def text(state):
+        AccountAdapter().send_verification_code_sms(UserFactory(), SIGN_IN_PHONE, SIGN_IN_CODE)
+        message = Message.objects.get(topic=LOGIN_CODE_TOPIC)
+        if state == "retrying":
+            twilio.fail_next(503)
+        elif state == "failed":
+            twilio.fail_next(400, code=21211, message="The 'To' number is not valid.")
+        if state != "queued":
+            services.deliver(message.pk)
+        message.refresh_from_db()
+        assert message.status == EXPECTED_STATUS[state], message.error
+        return message
+
+    return text

@@ -13,6 +13,7 @@ from django.utils import timezone
 from community.coordinators import COORDINATORS_GROUP
 from messaging import services
 from messaging.models import Message, OptOut
+from tests.conftest import SIGN_IN_CODE
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -447,3 +448,33 @@ def test_times_show_in_local_time(coordinator_client):
     )
 
     assert len(listed(response)) == 1
+
+
+# Sign-in codes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["queued", "retrying", "sent", "failed"])
+class TestSignInCodes:
+    def test_the_log_and_the_text_show_the_code_masked(
+        self, state, coordinator_client, sign_in_code_text
+    ):
+        message = sign_in_code_text(state)
+
+        log = coordinator_client.get(MESSAGES)
+        page = coordinator_client.get(change_url(message))
+
+        assert listed(log) == [message]
+        assert page.status_code == 200
+        assert "•" * len(SIGN_IN_CODE) in page.content.decode()
+        for response in (log, page):
+            assert SIGN_IN_CODE not in response.content.decode()
+            assert SIGN_IN_CODE[:4] not in response.content.decode()
+
+    @pytest.mark.parametrize("term", [SIGN_IN_CODE, SIGN_IN_CODE[:4], SIGN_IN_CODE[-4:]])
+    def test_searching_for_the_code_finds_nothing(
+        self, state, term, coordinator_client, sign_in_code_text
+    ):
+        message = sign_in_code_text(state)
+
+        assert listed(coordinator_client.get(MESSAGES, {"q": term})) == []
+        assert listed(coordinator_client.get(MESSAGES, {"q": "sign-in code"})) == [message]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from messaging import backends, services
 from messaging.models import Message, OptOut
 from tests.api.conftest import problem_of
+from tests.conftest import SIGN_IN_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -683,3 +684,46 @@ def test_the_actions_document_their_conflicts():
     ]:
         assert "409" in paths[path]["post"]["responses"], path
     assert "201" in paths["/api/v1/inbox/{id}/answer/"]["post"]["responses"]
+
+
+# Sign-in codes ----------------------------------------------------------------------------
+
+CODE_STATES = ["queued", "retrying", "sent", "failed"]
+
+
+@pytest.mark.parametrize("state", CODE_STATES)
+def test_the_log_never_shows_a_sign_in_code(api, state, sign_in_code_text):
+    message = sign_in_code_text(state)
+
+    listed = api.get(MESSAGES)
+    detail = api.get(f"{MESSAGES}{message.pk}/")
+
+    assert ids(listed) == [message.pk]
+    assert detail.status_code == 200
+    assert detail.json()["status"] == message.status
+    assert "•" * len(SIGN_IN_CODE) in detail.json()["body"]
+    for response in (listed, detail):
+        assert SIGN_IN_CODE not in response.content.decode()
+        assert SIGN_IN_CODE[:4] not in response.content.decode()
+
+
+@pytest.mark.parametrize("state", CODE_STATES)
+@pytest.mark.parametrize("term", [SIGN_IN_CODE, SIGN_IN_CODE[:4], SIGN_IN_CODE[-4:]])
+def test_searching_the_log_or_the_inbox_for_a_sign_in_code_finds_nothing(
+    api, state, term, sign_in_code_text
+):
+    sign_in_code_text(state)
+
+    assert ids(api.get(MESSAGES, {"search": term})) == []
+    assert ids(api.get(INBOX, {"search": term})) == []
+    assert len(ids(api.get(MESSAGES, {"search": "sign-in code"}))) == 1
+
+
+def test_a_received_text_cut_short_waits_in_the_inbox_saying_so(api):
+    reply = received(body="x" * 5000)
+
+    body = api.get(f"{INBOX}{reply.pk}/").json()
+
+    assert ids(api.get(INBOX)) == [reply.pk]
+    assert len(body["body"]) == services.MAX_RECEIVED_CHARACTERS
+    assert body["error"] == "The text was 5,000 characters long; only the first 1,600 are kept."

@@ -1,6 +1,5 @@
 import pytest
 
-from bench.twilio_stub import TwilioStub
 from messaging import backends, services
 
 
@@ -26,16 +25,3 @@ def queue(monkeypatch):
     inline = InlineQueue()
     monkeypatch.setattr(services, "async_task", inline)
     return inline
-
-
-@pytest.fixture
-def twilio(settings):
-    """Texts go through the real twilio SDK to a stub of Twilio's API on 127.0.0.1."""
-    with TwilioStub() as stub:
-        for name, value in stub.environ().items():
-            setattr(settings, name, value)
-        settings.PUBLIC_BASE_URL = "https://peerpath.example.org"
-        settings.SMS_HTTP_TIMEOUT = 5
-        backends._backend.cache_clear()  # the backend (and its HTTP client) is made once
-        yield stub
-    backends._backend.cache_clear()

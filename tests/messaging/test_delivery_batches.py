@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from messaging import backends, services, tasks
@@ -134,19 +135,20 @@ def test_the_sweep_task_hands_due_texts_to_the_queue(monkeypatch):
     assert sorted(enqueued) == sorted(message.pk for message in messages)
 
 
-def test_a_secret_leaves_the_log_once_sent_and_is_kept_only_while_it_may_be_sent(
-    outbox, monkeypatch
-):
-    [sent] = queued(1, context={services.SECRET: "ABCD-EFGH"})
-    Message.objects.filter(pk=sent.pk).update(body="Your code is ABCD-EFGH.")
+def test_a_secret_is_never_in_the_log_and_is_kept_only_while_it_may_be_sent(outbox, monkeypatch):
+    def code_text(to, code):
+        body = f"Your code is {code}."
+        return services.send_sms(to, body, topic="test", context={services.SECRET: code})
+
+    sent = code_text("+447911000001", "ABCD-EFGH")
+    assert (sent.body, sent.context) == ("Your code is •••••••••.", {"secret": "ABCD-EFGH"})
     services.deliver(sent.pk)
 
     assert outbox[0]["body"] == "Your code is ABCD-EFGH."
     sent.refresh_from_db()
     assert (sent.body, sent.context) == ("Your code is •••••••••.", {})
 
-    [refused] = queued(1, context={services.SECRET: "WXYZ-1234"})
-    Message.objects.filter(pk=refused.pk).update(body="Your code is WXYZ-1234.")
+    refused = code_text("+447911000002", "WXYZ-1234")
 
     def refuse(self, message):
         raise backends.SendFailed("Twilio answered 503.", transient=True)
@@ -154,9 +156,32 @@ def test_a_secret_leaves_the_log_once_sent_and_is_kept_only_while_it_may_be_sent
     monkeypatch.setattr(backends.LocmemBackend, "send", refuse)
     services.deliver(refused.pk)
     refused.refresh_from_db()
-    assert refused.status == "queued" and "WXYZ-1234" in refused.body  # still to be sent
+    assert refused.status == "queued" and refused.context == {"secret": "WXYZ-1234"}
+    assert "WXYZ-1234" not in refused.body  # still to be sent, and still not in the log
 
     Message.objects.filter(pk=refused.pk).update(send_after=timezone.now(), attempts=4)
     services.deliver(refused.pk)
     refused.refresh_from_db()
-    assert refused.status == "failed" and "WXYZ-1234" not in refused.body
+    assert refused.status == "failed" and refused.context == {}
+    assert "WXYZ-1234" not in refused.body
+
+
+def test_a_secret_that_is_not_in_the_text_is_refused():
+    with pytest.raises(ValidationError, match="secret must be a part of its body"):
+        services.send_sms(
+            "+447911000001", "Your code is on its way.", topic="test", context={"secret": "AB12"}
+        )
+
+    assert not Message.objects.exists()
+
+
+def test_a_number_that_opts_out_drops_the_secret_of_its_waiting_text():
+    waiting = services.send_sms(
+        "+447911000001", "Your code is AB12.", topic="test", context={services.SECRET: "AB12"}
+    )
+
+    services.record_opt_out("+447911000001", word="STOP")
+
+    waiting.refresh_from_db()
+    assert waiting.status == "suppressed"
+    assert waiting.context == {}

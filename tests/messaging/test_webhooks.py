@@ -8,7 +8,6 @@ as "testserver", so a signature that passes proves the public URL is what is che
 import logging
 import threading
 import time
-import uuid
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -17,52 +16,22 @@ from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
-from twilio.request_validator import RequestValidator
 
-from messaging import replies, services
+from messaging import replies, services, texts
 from messaging.models import Message, OptOut
 from messaging.replies import ReplyOutcome
-
-PUBLIC_BASE_URL = "https://peerpath.example.org"
-AUTH_TOKEN = "test-twilio-auth-token"
-OFFICE_NUMBER = "+447700900001"
-VOLUNTEER = "+447700900123"
+from tests.messaging.twilio_requests import (
+    AUTH_TOKEN,
+    OFFICE_NUMBER,
+    PUBLIC_BASE_URL,
+    VOLUNTEER,
+    inbound_params,
+    new_sid,
+    sign,
+    status_params,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def new_sid():
-    return "SM" + uuid.uuid4().hex
-
-
-def sign(url, params, token=AUTH_TOKEN):
-    return RequestValidator(token).compute_signature(url, params)
-
-
-def inbound_params(body="Hello", **fields):
-    return {
-        "MessageSid": new_sid(),
-        "AccountSid": "AC" + "0" * 32,
-        "From": VOLUNTEER,
-        "To": OFFICE_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        **fields,
-    }
-
-
-def status_params(sid, status, **fields):
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": OFFICE_NUMBER,
-        "To": VOLUNTEER,
-        "MessageStatus": status,
-        "SmsStatus": status,
-        "ApiVersion": "2010-04-01",
-        **fields,
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -457,6 +426,41 @@ def test_stop_through_the_webhook_suppresses_queued_texts(post_to_webhook):
     assert OptOut.objects.current().filter(phone=VOLUNTEER).exists()
     later.refresh_from_db()
     assert later.status == Message.Status.SUPPRESSED
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_from_a_number_that_opted_out_is_answered_with_the_office_number(
+    word, post_to_webhook, queue, outbox, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_to_webhook("inbound", inbound_params("STOP"))
+        response = post_to_webhook("inbound", inbound_params(word))
+
+    assert response.status_code == 200
+    [answer] = outbox
+    assert answer["to"] == VOLUNTEER
+    assert settings.OFFICE_PHONE in answer["body"]
+    assert answer["body"] == texts.help_text()
+    help_answer = Message.objects.outbound().get(topic="keyword.help")
+    assert help_answer.status == Message.Status.SENT
+    assert help_answer.error == ""
+    # The number is still opted out: nothing else goes to it.
+    assert OptOut.objects.current().filter(phone=VOLUNTEER).exists()
+    later = services.send_sms(VOLUNTEER, "See you Friday.", topic="test")
+    assert later.status == Message.Status.SUPPRESSED
+
+
+def test_a_help_answer_waiting_when_the_number_says_stop_still_goes(post_to_webhook, outbox):
+    post_to_webhook("inbound", inbound_params("HELP"))  # its delivery not yet run
+    other = services.send_sms(VOLUNTEER, "See you Friday.", topic="test")
+    post_to_webhook("inbound", inbound_params("STOP"))
+
+    for message in Message.objects.outbound():
+        services.deliver(message.pk)
+
+    assert [sent["body"] for sent in outbox] == [texts.help_text()]
+    other.refresh_from_db()
+    assert other.status == Message.Status.SUPPRESSED
 
 
 def test_a_handler_that_fails_loses_no_text_and_twilio_gets_its_answer(
