@@ -14,6 +14,10 @@ app with its recovery codes. Volunteers have nothing to look after but the code 
 the office keeps their sign-in, so every change they try is refused, with the office's number.
 The rule holds wherever allauth offers the change (the app and browser APIs and the site's
 pages), because allauth asks this adapter before each one.
+
+Failed sign-ins are counted per client address and account, and per account over a longer
+window (`pre_authenticate`): a stranger's wrong guesses from one address do not lock the owner
+out at another.
 """
 
 import logging
@@ -25,13 +29,15 @@ from http import HTTPStatus
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
-from allauth.core import context
+from allauth.core import context, ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.internal.ratelimit import get_ip
 from allauth.headless.internal.restkit.response import ErrorResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -52,6 +58,9 @@ _EMAIL_CHANGE_VIEWS = {"manage_email", "account_email"}
 _TOTP_SET_UP_VIEWS = {"manage_totp"}
 
 SIGN_IN_KEPT_BY_OFFICE = "sign_in_kept_by_office"
+
+# Failed sign-ins per account from every address together (rates in ACCOUNT_RATE_LIMITS).
+LOGIN_FAILED_PER_ACCOUNT = "login_failed_per_account"
 
 
 def manages_own_sign_in(user):
@@ -124,6 +133,41 @@ class AccountAdapter(DefaultAccountAdapter):
             )
             return
         super().send_password_reset_mail(user, email, mail_context)
+
+    # Failed sign-ins --------------------------------------------------------------------------
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """allauth's `login_failed` limit counts per this key: the client address and the
+        account together, so failures from one address never lock out another. allauth also
+        clears it (for the address the reset came from) after a password reset."""
+        return f"{get_ip(request)}:{_account_key(request, credentials)}"
+
+    def pre_authenticate(self, request, **credentials):
+        """Before each password is checked: allauth's limits per address and per address and
+        account, then the ceiling per account from all addresses together, which guessing
+        spread over many addresses runs into. Only failures count against the ceiling."""
+        super().pre_authenticate(request, **credentials)
+        if not ratelimit.consume(
+            request,
+            action=LOGIN_FAILED_PER_ACCOUNT,
+            key=_account_key(request, credentials),
+            dry_run=True,
+        ):
+            raise self.validation_error("too_many_login_attempts")
+
+    def authentication_failed(self, request, **credentials):
+        super().authentication_failed(request, **credentials)
+        ratelimit.consume(
+            request, action=LOGIN_FAILED_PER_ACCOUNT, key=_account_key(request, credentials)
+        )
+
+    def _delete_login_attempts_cached_email(self, request, **credentials):
+        """After a successful password reset allauth wipes the count of failures; the ceiling
+        per account goes too, as the guesses were at a password that no longer exists."""
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        ratelimit.clear(
+            request, action=LOGIN_FAILED_PER_ACCOUNT, key=_account_key(request, credentials)
+        )
 
     # Phone numbers: stored on User.phone in E.164 ------------------------------------------
 
@@ -264,6 +308,12 @@ def _is_phone_change(request):
 def _is_view(request, url_names):
     match = getattr(request, "resolver_match", None)
     return match is not None and match.url_name in url_names
+
+
+def _account_key(request, credentials):
+    """The account a sign-in is for, as it was typed: the email address (or phone)."""
+    login = credentials.get("email") or credentials.get("phone") or ""
+    return f"{get_current_site(request).domain}:{str(login).lower()}"
 
 
 def _masked(phone):
