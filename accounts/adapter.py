@@ -143,8 +143,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"{get_ip(request)}:{_account_key(request, credentials)}"
 
     def pre_authenticate(self, request, **credentials):
-        """Before each password is checked: allauth's limits per address and per address and
-        account, then the ceiling per account from all addresses together, which guessing
+        """Before each password is checked: allauth's own limits (per address, and per address
+        and account), then the ceiling per account from all addresses together, which guessing
         spread over many addresses runs into. Only failures count against the ceiling."""
         super().pre_authenticate(request, **credentials)
         if not ratelimit.consume(
