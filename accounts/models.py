@@ -1,4 +1,6 @@
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -64,6 +66,13 @@ class User(PlainText, AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+        # An address signs in to one account: it may not be another account's added address
+        # either (allauth's, which a coordinator could make their sign-in email).
+        EmailAddress = apps.get_model("account", "EmailAddress")
+        if EmailAddress.objects.filter(email__iexact=self.email).exclude(user_id=self.pk).exists():
+            raise ValidationError(
+                {"email": "Another account already has this address among its email addresses."}
+            )
 
     def get_full_name(self):
         return self.name or self.email

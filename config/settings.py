@@ -168,6 +168,18 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
+# Failed sign-ins (allauth's "login_failed", keyed by the adapter on the client address and the
+# account together): 5 in 5 minutes and 20 an hour from one address for one account, and
+# allauth's 10 a minute from one address for any. A stranger's guesses therefore never lock the
+# owner out at another address. Against guessing spread over many addresses, an account takes
+# 50 failures an hour from all addresses together; one address alone cannot reach that (at
+# most 20), so it takes several working together to keep an owner out. allauth counts wrong
+# authenticator codes under "login_failed" too, per account.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key,20/h/key",
+    "login_failed_per_account": "50/h/key",
+}
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "PeerPath"
 REQUIRE_COORDINATOR_MFA = env_bool("REQUIRE_COORDINATOR_MFA", not DEBUG)

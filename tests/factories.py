@@ -43,6 +43,18 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+class AppVolunteerUserFactory(UserFactory):
+    """A volunteer's account for the partner app: a phone the office registered, no password."""
+
+    phone = factory.LazyFunction(drama_phone)
+    password = factory.PostGenerationMethodCall("set_unusable_password")
+
+    @factory.post_generation
+    def _saved(obj, create, extracted, **kwargs):  # after the password, as in UserFactory
+        if create:
+            obj.save()
+
+
 class VolunteerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Volunteer
