@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import headless
 from config.health import health
 
 admin.site.site_header = "PeerPath"
@@ -27,6 +28,7 @@ urlpatterns = [
     path("favicon.ico", Favicon.as_view()),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
+    *headless.urlpatterns,
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include("api.urls")),
     path("messaging/", include("messaging.urls")),

@@ -397,3 +397,16 @@ class TestCoordinators:
         after_totp = app.post("/_allauth/app/v1/auth/2fa/authenticate", {"code": totp_code(secret)})
         assert after_totp.status_code == 200, after_totp.content
         assert app.get(VOLUNTEERS).status_code == 200
+
+
+@pytest.mark.parametrize("client_kind", ["app", "browser"])
+@pytest.mark.parametrize("body", [{}, {"phone": ""}, {"email": ""}, {"phone": "  "}])
+def test_a_code_request_naming_nobody_is_a_400_that_says_what_to_give(client, client_kind, body):
+    response = client.post(
+        f"/_allauth/{client_kind}/v1/auth/code/request", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"message": "Give the mobile number the office registered for you.", "code": "required"}
+    ]

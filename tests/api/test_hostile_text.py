@@ -166,3 +166,84 @@ def test_hostile_text_is_never_a_5xx_and_a_refusal_saves_nothing(
             assert _row_counts() == before
 
     answers_without_a_5xx()
+
+
+# allauth's headless API for apps, from the specification allauth itself serves.
+def _allauth_spec():
+    from allauth.headless.spec.internal.schema import get_schema
+
+    return get_schema()
+
+
+def _resolve(spec, node):
+    while isinstance(node, dict) and "$ref" in node:
+        target = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _field_names(spec, schema, seen=()):
+    schema = _resolve(spec, schema)
+    names = set(schema.get("properties", {}))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for part in schema.get(key, []):
+            names |= _field_names(spec, part)
+    return names
+
+
+def _allauth_operations():
+    spec = _allauth_spec()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in METHODS or "requestBody" not in operation:
+                continue
+            body = _resolve(spec, operation["requestBody"])
+            schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+            names = sorted(_field_names(spec, schema))
+            if names:
+                url = path.replace("{client}", "app")
+                yield pytest.param(method, url, names, id=f"{method} {url}")
+
+
+ALLAUTH_OPERATIONS = list(_allauth_operations())
+
+
+def test_allauths_operations_with_bodies_are_reached():
+    urls = {case.values[1] for case in ALLAUTH_OPERATIONS}
+    assert {"/_allauth/app/v1/auth/login", "/_allauth/app/v1/auth/code/request"} <= urls
+    assert len(ALLAUTH_OPERATIONS) >= 10
+
+
+@pytest.fixture
+def app_token(coordinator):
+    from rest_framework.test import APIClient
+
+    response = APIClient().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": coordinator.email, "password": "correct horse battery staple"},
+        format="json",
+    )
+    return response.json()["meta"]["session_token"]
+
+
+@pytest.mark.parametrize(("method", "url", "names"), ALLAUTH_OPERATIONS)
+def test_hostile_text_to_the_sign_in_api_is_never_a_5xx(client, app_token, method, url, names):
+    @hypothesis.settings(
+        max_examples=EXAMPLES_PER_PLACE * len(names),
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @hypothesis.given(name=st.sampled_from(names), text=HOSTILE, signed_in=st.booleans())
+    def answers_without_a_5xx(name, text, signed_in):
+        headers = {"HTTP_X_SESSION_TOKEN": app_token} if signed_in else {}
+        body = json.dumps({name: text})
+
+        response = client.generic(method.upper(), url, body, "application/json", **headers)
+
+        assert response.status_code < 500, response.content[:500]
+
+    answers_without_a_5xx()
