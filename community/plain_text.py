@@ -41,6 +41,12 @@ def hidden_character_problem(text):
     )
 
 
+def without_hidden_characters(text):
+    """The text with every hidden character taken out, for words that must be kept even so
+    (a text message someone sent)."""
+    return _HIDDEN.sub("", text)
+
+
 class PlainText:
     """Refuses hidden characters in every text field of a model (see the module's docstring)."""
 

@@ -13,7 +13,6 @@ store) are removed and the rest is kept.
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -28,6 +27,7 @@ from twilio.rest.api.v2010.account.message import MessageInstance
 from twilio.twiml.messaging_response import MessagingResponse
 
 from community.phones import normalise_phone
+from community.plain_text import without_hidden_characters
 from messaging import services
 
 logger = logging.getLogger(__name__)
@@ -44,8 +44,6 @@ ERROR_CODE = re.compile(r"[0-9]{1,9}")
 TWILIO_STATUSES = frozenset(
     value for name, value in vars(MessageInstance.Status).items() if not name.startswith("_")
 )
-# Line breaks and tabs are kept in a body; every other C0 control character and DEL go.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class FieldProblem(ValueError):
@@ -66,11 +64,9 @@ def phone(value):
 
 
 def text_body(value):
-    """The words as sent, without control characters other than line breaks and tabs."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = CONTROL_CHARACTERS.sub("", value)
-    # Form decoding replaces a lone surrogate with U+FFFD already; none may reach the database.
-    return "".join(char for char in value if unicodedata.category(char) != "Cs")
+    """The words as sent, without the characters no name or note may hold either (control
+    characters other than line breaks and tabs, text-reordering controls, lone surrogates)."""
+    return without_hidden_characters(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def message_status(value):

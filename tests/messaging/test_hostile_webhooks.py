@@ -30,7 +30,9 @@ from tests.messaging.twilio_requests import (
 pytestmark = pytest.mark.django_db
 
 TWILIO_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
-UNSAFE_IN_A_BODY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+UNSAFE_IN_A_BODY = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -73,10 +75,12 @@ def stored():
         ("\x00\x01\x07\x1b[2Jok\x7f", "[2Jok"),
         ("Line one\r\nLine two\rLine three", "Line one\nLine two\nLine three"),
         ("Tabs\tand\nlines stay", "Tabs\tand\nlines stay"),
-        ("50% sure \u202eevil", "50% sure \u202eevil"),
+        ("50% sure \u202eevil\u2066", "50% sure evil"),
+        ("\x85next line, a C1 control", "next line, a C1 control"),
+        ("\u0633\u0627\u0631\u0627\u200f ok", "\u0633\u0627\u0631\u0627\u200f ok"),
     ],
 )
-def test_control_characters_in_a_body_are_removed_and_the_text_is_kept(sent, kept, client):
+def test_hidden_characters_in_a_body_are_removed_and_the_text_is_kept(sent, kept, client):
     params = inbound_params(sent)
 
     response = post_signed(client, "inbound", params)
