@@ -58,6 +58,7 @@ PEER_EXAMPLE = {
     "status": "waiting",
     "status_changed_at": "2026-03-09T14:20:00+00:00",
     "waiting_since": "2026-03-09T14:20:00+00:00",
+    "queue_since": "2026-03-09T14:20:00+00:00",
     "referral_source": "alcohol_drug_service",
     "referred_on": "2026-03-09",
     "notes": "",
@@ -80,6 +81,7 @@ ORDERING_FIELDS = [
     "referred_on",
     "status_changed_at",
     "waiting_since",
+    "queue_since",
     "created_at",
 ]
 
@@ -110,6 +112,13 @@ class PeerSerializer(StrictModelSerializer):
         required=False,
         help_text="What they want support with (focus slugs).",
     )
+    queue_since = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Their place on the waiting list, which goes by total time waited: when "
+        "they would have joined it had they never left, i.e. waiting_since less the time they "
+        "waited before it. Null when not waiting.",
+    )
 
     create_with = services.create_peer
     update_with = services.update_peer
@@ -139,6 +148,7 @@ class PeerSerializer(StrictModelSerializer):
             "status",
             "status_changed_at",
             "waiting_since",
+            "queue_since",
             "referral_source",
             "referred_on",
             "notes",
@@ -220,8 +230,8 @@ def refuse_matched(status):
                 str,
                 enum=[name for field in ORDERING_FIELDS for name in (field, f"-{field}")],
                 description="Sort by this field; put - first for descending. By default: "
-                "those waiting for a supporter first, longest waiting first; everyone else "
-                "after, by id.",
+                "those waiting for a supporter first, by queue_since (the longest waiting in "
+                "all first, earlier waits counted); everyone else after, by id.",
             ),
             OpenApiParameter(
                 "search",
@@ -243,7 +253,7 @@ class PeerViewSet(RecordViewSet):
     search_fields = ["preferred_name", "full_name"]
     phone_search_field = "phone"
     ordering_fields = ORDERING_FIELDS
-    # No ordering here: get_queryset's order (longest waiting first) is the default.
+    # No ordering here: get_queryset's order (longest waiting in all first) is the default.
     ordering = None
     conflict_actions = {"status"}
     summaries = {"status": "Change a peer's status"}

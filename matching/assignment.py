@@ -11,6 +11,10 @@ Each volunteer's room is cut into slots, one per extra peer, and each peer may t
 or stay unassigned. A volunteer's second slot scores a little less than the first, by what
 one more match takes off the load part of their score, so the work is spread as `suggest`
 spreads it. Proposals are only proposals: a coordinator approves each one.
+
+The waiting list keeps its order here too (`Peer.objects.waiting_first()`, by total time
+waited): among answers with the same best total, those who have waited longest are placed
+first, and the proposals are listed in the list's order.
 """
 
 import time
@@ -72,7 +76,7 @@ class WaitingListResult:
 # The solver, on arrays ---------------------------------------------------------------------
 
 
-def solve_assignment(scores, eligible, capacities, *, slot_penalty=None):
+def solve_assignment(scores, eligible, capacities, *, slot_penalty=None, queue=None):
     """The volunteer (column) each peer (row) gets, or UNASSIGNED, for the highest total.
 
     The total is the sum of `scores` over the chosen pairs, less `slot_penalty[v] * k` for
@@ -84,6 +88,10 @@ def solve_assignment(scores, eligible, capacities, *, slot_penalty=None):
     pairs (and pairs worth nothing or less) the value 0 is worth just as much as the same
     assignment without them. So the solver may fill every slot it can, and those pairs are
     dropped afterwards.
+
+    `queue` is each peer's place on the waiting list (0 first; by default the rows' order).
+    When a peer left unassigned scores exactly what an assigned peer scores with the same
+    volunteer, the one earlier in the queue takes the place: the total is the same.
     """
     scores = np.asarray(scores, dtype=np.float64)
     eligible = np.asarray(eligible, dtype=bool)
@@ -110,6 +118,34 @@ def solve_assignment(scores, eligible, capacities, *, slot_penalty=None):
     row_index, col_index = linear_sum_assignment(value, maximize=True)
     chosen = value[row_index, col_index] > 0
     assigned[rows[row_index[chosen]]] = owner[cols[col_index[chosen]]]
+    queue = np.arange(peers) if queue is None else np.asarray(queue, dtype=np.int64)
+    return _longest_waiting_first(assigned, scores, eligible, queue)
+
+
+def _longest_waiting_first(assigned, scores, eligible, queue):
+    """The same assignment, with each volunteer's places given to the peers earliest in the
+    queue among those who score exactly the same with them and are eligible.
+
+    A volunteer keeps as many peers, each scoring as much, so the total does not change. Each
+    exchange puts someone earlier in the queue in place of someone later, so the rounds end.
+    """
+    exchanged = True
+    while exchanged:
+        exchanged = False
+        for volunteer in np.unique(assigned[assigned != UNASSIGNED]):
+            theirs = np.flatnonzero(assigned == volunteer)
+            free = np.flatnonzero((assigned == UNASSIGNED) & eligible[:, volunteer])
+            for score in np.unique(scores[theirs, volunteer]):
+                same = theirs[scores[theirs, volunteer] == score]
+                rivals = free[scores[free, volunteer] == score]
+                if not len(rivals) or queue[rivals].min() > queue[same].max():
+                    continue
+                pool = np.concatenate([same, rivals])
+                first = pool[np.argsort(queue[pool], kind="stable")[: len(same)]]
+                assigned[same] = UNASSIGNED
+                assigned[first] = volunteer
+                free = np.flatnonzero((assigned == UNASSIGNED) & eligible[:, volunteer])
+                exchanged = True
     return assigned
 
 
@@ -131,6 +167,7 @@ class _WaitingList:
     language_names: dict  # by id
     focus_names: dict
     last: dict  # (peer id, volunteer id): the day an earlier match between them ended
+    queue: np.ndarray  # each peer's place on the waiting list, 0 first
 
 
 def _waiting_peers():
@@ -145,6 +182,8 @@ def _load(*, on):
     focuses = dict(Focus.objects.order_by("id").values_list("id", "name"))
     language_ids, focus_ids = list(languages), list(focuses)
     waiting = _waiting_peers()
+    # The engine's arrays are in id order; `queue` holds each peer's place on the list.
+    queue_ids = np.array(list(waiting.waiting_first().values_list("id", flat=True)), dtype=np.int64)
     peer_rows = list(
         waiting.order_by("id").values_list(
             "id",
@@ -157,6 +196,8 @@ def _load(*, on):
         )
     )
     peer_ids = np.array([row[0] for row in peer_rows], dtype=np.int64)
+    queue = np.zeros(len(peer_ids), dtype=np.int64)
+    queue[engine.positions(peer_ids, queue_ids)[0]] = np.arange(len(queue_ids))
     waiting_ids = waiting.values("id")
     peer_languages = engine.incidence(
         list(
@@ -260,6 +301,7 @@ def _load(*, on):
         language_names=languages,
         focus_names=focuses,
         last=last,
+        queue=queue,
     )
 
 
@@ -315,7 +357,8 @@ def _pair_matrix(rows, peer_ids, volunteer_ids):
 
 
 def propose_for_waiting_list(*, dry_run=False, by=None, on=None):
-    """Propose a volunteer for every waiting peer the solver can place, best total first.
+    """Propose a volunteer for every waiting peer the solver can place, best total first;
+    the proposals are listed in the waiting list's order, the longest waiting first.
 
     With `dry_run` nothing is written: the result lists what would be proposed. Otherwise
     each proposal goes through `matching.services.propose_match`, all in one transaction, so
@@ -342,7 +385,7 @@ def propose_for_waiting_list(*, dry_run=False, by=None, on=None):
     scored = time.perf_counter()
 
     room = data.volunteers.capacity - open_now
-    assigned = solve_assignment(scores, eligible, room, slot_penalty=slot_penalty)
+    assigned = solve_assignment(scores, eligible, room, slot_penalty=slot_penalty, queue=data.queue)
     solved = time.perf_counter()
 
     proposals = _proposals(data, parts, scores, assigned, weights)
@@ -442,7 +485,8 @@ def _proposals(data, parts, scores, assigned, weights):
                 ),
             )
         )
-    proposals.sort(key=lambda proposal: proposal.peer.pk)
+    place = dict(zip(data.peers.ids.tolist(), data.queue.tolist(), strict=True))
+    proposals.sort(key=lambda proposal: place[proposal.peer.pk])
     return proposals
 
 

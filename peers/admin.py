@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.db.models import F
+from django.utils import timezone
 
 from community.admin import (
     PhoneSearchMixin,
@@ -12,7 +14,7 @@ from community.admin import (
     WeeklyWindowInline,
     status_actions,
 )
-from peers.models import Peer, PeerStatusChange, PreferredTime, on_waiting_list_since
+from peers.models import Peer, PeerStatusChange, PreferredTime, queue_since
 from peers.services import change_peer_status
 
 Status = Peer.Status
@@ -51,14 +53,14 @@ class PeerAdmin(
         "preferred_name",
         "area",
         "status",
-        "on_waiting_list_since",
+        "time_waited",
         "referral_source",
     ]
     list_display_links = ["reference", "preferred_name"]
     list_filter = ["status", "area", "referral_source"]
     list_select_related = ["area"]
-    # Those waiting for a supporter first, longest waiting first; everyone else after.
-    ordering = [on_waiting_list_since().asc(nulls_last=True), "id"]
+    # Those waiting for a supporter first, longest waiting in all first; everyone else after.
+    ordering = [queue_since().asc(nulls_last=True), "id"]
     search_fields = ["preferred_name", "full_name", "phone"]
     search_help_text = "A reference (P-000123), a name, or a phone number in any form."
     actions = status_actions(
@@ -74,7 +76,10 @@ class PeerAdmin(
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
         (None, {"fields": ["preferred_name", "full_name", "phone", "area", "status"]}),
-        ("Referral", {"fields": ["referral_source", "referred_on", "waiting_since"]}),
+        (
+            "Referral",
+            {"fields": ["referral_source", "referred_on", "waiting_since", "waited_before"]},
+        ),
         (
             "What they would like",
             {
@@ -99,6 +104,7 @@ class PeerAdmin(
     def get_readonly_fields(self, request, obj=None):
         always = [
             "waiting_since",
+            "waited_before",
             "sms_consent_at",
             "status_changed_at",
             "created_at",
@@ -114,9 +120,14 @@ class PeerAdmin(
     def get_queryset(self, request):
         return super().get_queryset(request).waiting_first()
 
-    @admin.display(description="waiting since", ordering="on_waiting_list_since")
-    def on_waiting_list_since(self, peer):
-        return peer.on_waiting_list_since
+    # Sorting by this column upwards goes from the shortest wait to the longest.
+    @admin.display(description="waited", ordering=F("queue_since").desc(nulls_last=True))
+    def time_waited(self, peer):
+        """Their total time on the waiting list, earlier waits included: the list's order."""
+        if peer.queue_since is None:
+            return None
+        days = (timezone.now() - peer.queue_since).days
+        return "1 day" if days == 1 else f"{days} days"
 
     @admin.display(description="reference", ordering="id")
     def reference(self, peer):

@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.db import models
@@ -22,10 +23,21 @@ from community.plain_text import PlainText
 REFERENCE_PATTERN = re.compile(r"^\s*P-?0*(\d{1,12})\s*$", re.IGNORECASE)
 
 
-def on_waiting_list_since():
-    """When a peer joined the waiting list, for those waiting now; empty for everyone else."""
+def queue_since():
+    """A waiting peer's place on the waiting list; empty for everyone else.
+
+    It is the moment they would have joined the list had they never left it: the start of
+    their current wait less the time they waited before it. Ordering by it orders the list by
+    total time waited, so someone who comes back keeps the wait they already had.
+    """
     return models.Case(
-        models.When(status="waiting", then=models.F("waiting_since")),
+        models.When(
+            status="waiting",
+            then=models.ExpressionWrapper(
+                models.F("waiting_since") - models.F("waited_before"),
+                output_field=models.DateTimeField(),
+            ),
+        ),
         default=None,
         output_field=models.DateTimeField(),
     )
@@ -33,9 +45,10 @@ def on_waiting_list_since():
 
 class PeerQuerySet(models.QuerySet):
     def waiting_first(self):
-        """Those waiting for a supporter first, longest waiting first; everyone else after."""
-        return self.annotate(on_waiting_list_since=on_waiting_list_since()).order_by(
-            on_waiting_list_since().asc(nulls_last=True), "id"
+        """Those waiting for a supporter first, longest waiting in all first (see `Peer`);
+        everyone else after. Each peer carries `queue_since`, their place on the list."""
+        return self.annotate(queue_since=queue_since()).order_by(
+            queue_since().asc(nulls_last=True), "id"
         )
 
 
@@ -43,6 +56,15 @@ class Peer(PlainText, MeetingModes, SmsConsent, models.Model):
     """A person in recovery who has asked for, or been referred for, a peer supporter.
 
     Screens and texts show the reference (P-000123) rather than a name wherever they can.
+
+    The waiting list is ordered by the total time each person has spent waiting for a
+    supporter. `waiting_since` is when their current wait began; `waited_before` is the time
+    they waited before it, in earlier spells on the list, and grows each time they leave it
+    (matched, paused or closed). Someone whose match ends after six months and who comes back
+    keeps the month they had waited: they go ahead of those who have waited less than a month
+    in all and behind those who have waited longer, neither jumping the queue for the time
+    they were supported nor starting again at the back. Time matched, paused or closed is
+    not waiting, so it does not count.
     """
 
     class Status(models.TextChoices):
@@ -85,6 +107,11 @@ class Peer(PlainText, MeetingModes, SmsConsent, models.Model):
     waiting_since = models.DateTimeField(
         null=True, blank=True, help_text="When they last joined the waiting list."
     )
+    waited_before = models.DurationField(
+        default=datetime.timedelta(0),
+        help_text="Time they waited for a supporter before their current wait, in earlier "
+        "spells on the waiting list; it keeps their place when they come back.",
+    )
     referral_source = models.CharField(
         max_length=30, choices=ReferralSource.choices, default=ReferralSource.SELF
     )
@@ -103,6 +130,10 @@ class Peer(PlainText, MeetingModes, SmsConsent, models.Model):
             models.CheckConstraint(
                 condition=~Q(status="waiting") | Q(waiting_since__isnull=False),
                 name="peer_waiting_has_since",
+            ),
+            models.CheckConstraint(
+                condition=Q(waited_before__gte=datetime.timedelta(0)),
+                name="peer_waited_before_not_negative",
             ),
         ]
 

@@ -1,5 +1,7 @@
 """Every change to a peer's record: one function each, one transaction each."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,16 +28,32 @@ PEER_TRANSITIONS = Transitions(
 
 @transaction.atomic
 def change_peer_status(*, peer, to, by=None, note=""):
-    """Move a peer to another status, if the move is allowed, and log it with its date."""
+    """Move a peer to another status, if the move is allowed, and log it with its date.
+
+    Leaving the waiting list adds the wait just ended to `waited_before`; joining it starts a
+    new wait now. So however often someone leaves and comes back, their place on the list is
+    by the total time they have waited (see `Peer`).
+    """
     peer = Peer.objects.select_for_update().get(pk=peer.pk)
     current = peer.status
     target = PEER_TRANSITIONS.check(current=current, to=to, who=peer.reference)
     now = timezone.now()
+    if current == Status.WAITING:
+        # Never less than nothing, even when the servers' clocks differ by a moment.
+        peer.waited_before += max(now - peer.waiting_since, datetime.timedelta(0))
     peer.status = target
     peer.status_changed_at = now
     if target == Status.WAITING:
         peer.waiting_since = now
-    peer.save(update_fields=["status", "status_changed_at", "waiting_since", "updated_at"])
+    peer.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "waiting_since",
+            "waited_before",
+            "updated_at",
+        ]
+    )
     PeerStatusChange.objects.create(
         peer=peer, from_status=current, to_status=target, changed_at=now, changed_by=by, note=note
     )

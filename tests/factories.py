@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from community.models import Area, Focus, Language
+from matching import services as matching_services
 from matching.models import Exclusion, Match, Session
 from peers.models import Peer, PreferredTime
 from volunteers.models import Absence, AvailabilityWindow, Course, TrainingRecord, Volunteer
@@ -178,3 +179,31 @@ class SessionFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda s: s.starts_at + datetime.timedelta(hours=1))
     mode = Session.Mode.IN_PERSON
     place = "Coatbridge library"
+
+
+def waiting_for(days, **fields):
+    """A peer on the waiting list for the first time, these `days` until now."""
+    return PeerFactory(
+        status=Peer.Status.WAITING,
+        waiting_since=timezone.now() - datetime.timedelta(days=days),
+        **fields,
+    )
+
+
+def back_after_a_match(time_machine, *, waited_days, matched_days, **fields):
+    """A peer who waited `waited_days`, was matched for `matched_days` through the matching
+    services, and whose match ended now, putting them back on the waiting list.
+
+    Their volunteer lacks the courses required for matching, so they take no part in any later
+    suggestion or bulk assignment.
+    """
+    now = timezone.now()
+    time_machine.move_to(now - datetime.timedelta(days=waited_days + matched_days), tick=False)
+    peer = PeerFactory(status=Peer.Status.WAITING, **fields)
+    time_machine.move_to(now - datetime.timedelta(days=matched_days), tick=False)
+    match = matching_services.propose_match(peer, VolunteerFactory(), by=None)
+    matching_services.approve_match(match, by=None)
+    time_machine.move_to(now, tick=False)
+    matching_services.end_match(match, by=None, reason="The volunteer moved away.")
+    peer.refresh_from_db()
+    return peer

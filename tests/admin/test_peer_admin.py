@@ -8,7 +8,14 @@ from django.utils.html import escape
 
 from matching.models import Match
 from peers.models import Peer, PeerStatusChange
-from tests.factories import PeerFactory, PreferredTimeFactory, VolunteerFactory, area
+from tests.factories import (
+    PeerFactory,
+    PreferredTimeFactory,
+    VolunteerFactory,
+    area,
+    back_after_a_match,
+    waiting_for,
+)
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:peers_peer_changelist")
@@ -20,12 +27,6 @@ def listed(response):
 
 def messages_of(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def waiting_for(days):
-    return PeerFactory(
-        status="waiting", waiting_since=timezone.now() - datetime.timedelta(days=days)
-    )
 
 
 class TestPeerList:
@@ -51,6 +52,20 @@ class TestPeerList:
         recent, longest = waiting_for(days=2), waiting_for(days=40)
 
         assert listed(coordinator_client.get(CHANGELIST)) == [longest, recent, referred]
+
+    def test_someone_back_from_a_match_is_placed_by_the_total_time_they_have_waited(
+        self, coordinator_client, time_machine
+    ):
+        time_machine.move_to(datetime.datetime(2026, 11, 23, 12, tzinfo=datetime.UTC), tick=False)
+        longest = waiting_for(days=40)
+        back = back_after_a_match(time_machine, waited_days=30, matched_days=60)
+        recent = waiting_for(days=20)
+
+        response = coordinator_client.get(CHANGELIST)
+
+        assert listed(response) == [longest, back, recent]
+        page = response.content.decode()
+        assert page.index("40 days") < page.index("30 days") < page.index("20 days")
 
     def test_filters_by_status_area_and_referral_source(self, coordinator_client):
         wanted = PeerFactory(area=area("Larkhall"), referral_source="justice")

@@ -14,8 +14,10 @@ from tests.factories import (
     PreferredTimeFactory,
     UserFactory,
     area,
+    back_after_a_match,
     focus,
     language,
+    waiting_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +36,6 @@ def status_url(peer):
 def times_url(peer_or_id):
     peer_id = getattr(peer_or_id, "pk", peer_or_id)
     return f"{PEERS}{peer_id}/preferred-times/"
-
-
-def waiting_for(days, **fields):
-    return PeerFactory(
-        status="waiting", waiting_since=timezone.now() - datetime.timedelta(days=days), **fields
-    )
 
 
 def listed_ids(response):
@@ -278,6 +274,27 @@ class TestListingPeers:
         longest = waiting_for(days=40)
 
         assert listed_ids(api.get(PEERS)) == [longest.pk, recent.pk, referred.pk, matched.pk]
+
+    def test_someone_back_from_a_match_is_placed_by_the_total_time_they_have_waited(
+        self, api, time_machine
+    ):
+        now = datetime.datetime(2026, 11, 23, 12, tzinfo=datetime.UTC)
+        time_machine.move_to(now, tick=False)
+        longest = waiting_for(days=40)
+        back = back_after_a_match(time_machine, waited_days=30, matched_days=60)
+        recent = waiting_for(days=20)
+        in_order = [longest.pk, back.pk, recent.pk]
+
+        response = api.get(PEERS)
+
+        assert listed_ids(response) == in_order
+        assert listed_ids(api.get(f"{PEERS}?ordering=queue_since")) == in_order
+        assert listed_ids(api.get(f"{PEERS}?ordering=-queue_since")) == in_order[::-1]
+        row = response.json()["results"][1]
+        assert (row["waiting_since"], row["queue_since"]) == (
+            "2026-11-23T12:00:00+00:00",
+            "2026-10-24T13:00:00+01:00",
+        )
 
     def test_ordering_can_be_chosen_and_an_unknown_ordering_is_refused(self, api):
         PeerFactory(preferred_name="Bob")

@@ -24,8 +24,10 @@ from tests.factories import (
     PeerFactory,
     VolunteerFactory,
     area,
+    back_after_a_match,
     focus,
     fully_trained,
+    waiting_for,
 )
 from volunteers.models import Volunteer
 
@@ -125,6 +127,35 @@ class TestSolver:
         again = solve_assignment(scores, eligible, capacities, slot_penalty=slot_penalty)
 
         assert first.tolist() == again.tolist()
+
+    @settings(max_examples=300, deadline=None)
+    @given(instances(penalties=True), st.randoms(use_true_random=False))
+    def test_among_equal_scores_the_earlier_in_the_queue_is_placed(self, instance, random):
+        scores, eligible, capacities, slot_penalty = instance
+        queue = list(range(len(scores)))
+        random.shuffle(queue)
+        queue = np.array(queue, dtype=int)
+
+        assigned = solve_assignment(
+            scores, eligible, capacities, slot_penalty=slot_penalty, queue=queue
+        )
+
+        assert total(scores, assigned, slot_penalty) == pytest.approx(
+            brute_force(scores, eligible, capacities, slot_penalty), abs=1e-9
+        )
+        for left, v in itertools.product(np.flatnonzero(assigned == UNASSIGNED), assigned):
+            if v == UNASSIGNED or not eligible[left][v]:
+                continue
+            placed = np.flatnonzero((assigned == v) & (scores[:, v] == scores[left][v]))
+            assert all(queue[left] > queue[p] for p in placed)
+
+    def test_when_two_fit_equally_and_there_is_one_place_the_first_in_the_queue_has_it(self):
+        scores = np.array([[4.0], [4.0], [4.0]])
+        eligible = np.ones((3, 1), dtype=bool)
+
+        assigned = solve_assignment(scores, eligible, np.array([2]), queue=np.array([2, 0, 1]))
+
+        assert assigned.tolist() == [UNASSIGNED, 0, 0]
 
     def test_a_large_instance_comes_out_the_same_every_time(self):
         rng = np.random.default_rng(2026)
@@ -271,6 +302,24 @@ class TestProposeForWaitingList:
         assert "Supports nobody yet, 1 proposed, of up to 2 (0.5 of 1 point)" in second.reasons
         assert first.score - second.score == pytest.approx(0.5)
         assert {first.volunteer, second.volunteer} == {volunteer}
+
+    def test_someone_back_from_a_match_is_placed_by_the_total_time_they_have_waited(
+        self, time_machine
+    ):
+        # Their records were made in the opposite order to their places on the list.
+        recent = waiting_for(days=20)
+        back = back_after_a_match(time_machine, waited_days=30, matched_days=60)
+        longest = waiting_for(days=40)
+        # Room for two of the three, who all fit this volunteer equally well.
+        volunteer = self.volunteer(max_active_matches=2)
+
+        result = propose_for_waiting_list(dry_run=True)
+
+        assert [(p.peer, p.volunteer) for p in result.proposals] == [
+            (longest, volunteer),
+            (back, volunteer),
+        ]
+        assert recent not in [p.peer for p in result.proposals]
 
     def test_hard_rules_hold_in_bulk_too(self):
         peer = PeerFactory()

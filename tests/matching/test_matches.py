@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from community.errors import StateConflict
 from matching import services
 from matching.models import Exclusion, Match, Session
-from peers.models import PeerStatusChange
+from peers.models import Peer, PeerStatusChange
 from tests.factories import (
     ExclusionFactory,
     MatchFactory,
@@ -297,6 +297,23 @@ class TestDecline:
 
 
 class TestEnd:
+    def test_a_peer_back_on_the_waiting_list_keeps_the_time_they_had_waited(
+        self, coordinator, time_machine
+    ):
+        time_machine.move_to(NOW - datetime.timedelta(days=90), tick=False)
+        peer = PeerFactory()
+        time_machine.move_to(NOW - datetime.timedelta(days=60), tick=False)
+        match = services.propose_match(peer, VolunteerFactory(), by=coordinator)
+        services.approve_match(match, by=coordinator)
+        time_machine.move_to(NOW, tick=False)
+
+        services.end_match(match, by=coordinator, reason="Moved to Glasgow.")
+
+        listed = Peer.objects.waiting_first().get(pk=peer.pk)
+        assert (listed.status, listed.waiting_since) == ("waiting", NOW)
+        assert listed.waited_before == datetime.timedelta(days=30)
+        assert listed.queue_since == NOW - datetime.timedelta(days=30)
+
     def test_ending_puts_the_peer_back_on_the_waiting_list_and_cancels_sessions_to_come(
         self, coordinator
     ):

@@ -8,9 +8,18 @@ from django.utils import timezone
 from community.errors import StateConflict
 from peers import services
 from peers.models import Peer, PeerStatusChange, PreferredTime
-from tests.factories import PeerFactory, PreferredTimeFactory, area, focus
+from tests.factories import (
+    PeerFactory,
+    PreferredTimeFactory,
+    area,
+    back_after_a_match,
+    focus,
+    waiting_for,
+)
 
 pytestmark = pytest.mark.django_db
+NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
+DAY = datetime.timedelta(days=1)
 
 
 def test_reference_is_shown_instead_of_a_name():
@@ -114,7 +123,7 @@ def test_the_waiting_list_comes_first_longest_waiting_first():
     referred = PeerFactory(status="referred")
     ordered = list(Peer.objects.waiting_first())
     assert ordered == [longest, recent, matched_long_ago, referred]
-    assert ordered[2].on_waiting_list_since is None
+    assert ordered[2].queue_since is None
 
 
 def test_the_admin_list_shows_the_waiting_list_first(coordinator_client):
@@ -125,3 +134,55 @@ def test_the_admin_list_shows_the_waiting_list_first(coordinator_client):
     page = coordinator_client.get("/admin/peers/peer/")
     rows = list(page.context["cl"].result_list)
     assert rows[0] == waiting
+
+
+def test_a_peer_back_from_a_match_keeps_their_place_by_total_time_waited(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    longest = waiting_for(days=40)
+    back = back_after_a_match(time_machine, waited_days=30, matched_days=60)
+    recent = waiting_for(days=20)
+
+    ordered = list(Peer.objects.waiting_first())
+
+    assert ordered == [longest, back, recent]
+    assert (back.waiting_since, back.waited_before) == (NOW, 30 * DAY)
+    assert ordered[1].queue_since == NOW - 30 * DAY
+
+
+@pytest.mark.parametrize("away", ["paused", "closed"])
+def test_time_paused_or_closed_is_not_counted_and_the_earlier_wait_is_kept(time_machine, away):
+    time_machine.move_to(NOW - 50 * DAY, tick=False)
+    peer = services.create_peer(preferred_name="Jamie", area=area(), status="waiting")
+    time_machine.move_to(NOW - 40 * DAY, tick=False)
+    services.change_peer_status(peer=peer, to=away)
+    time_machine.move_to(NOW - 10 * DAY, tick=False)
+    services.change_peer_status(peer=peer, to="waiting")
+    time_machine.move_to(NOW, tick=False)
+
+    [listed] = Peer.objects.waiting_first()
+
+    assert listed.waited_before == 10 * DAY
+    assert listed.queue_since == NOW - 20 * DAY
+
+
+def test_every_spell_on_the_waiting_list_adds_to_the_time_waited(time_machine):
+    time_machine.move_to(NOW - 100 * DAY, tick=False)
+    peer = services.create_peer(preferred_name="Jamie", area=area(), status="waiting")
+    for leaves, comes_back, away in [(90, 80, "matched"), (70, 40, "paused"), (30, 5, "closed")]:
+        time_machine.move_to(NOW - leaves * DAY, tick=False)
+        services.change_peer_status(peer=peer, to=away)
+        time_machine.move_to(NOW - comes_back * DAY, tick=False)
+        services.change_peer_status(peer=peer, to="waiting")
+    time_machine.move_to(NOW, tick=False)
+
+    [listed] = Peer.objects.waiting_first()
+
+    # 10 days, then 10, then 10 before the current wait of 5.
+    assert listed.waited_before == 30 * DAY
+    assert listed.queue_since == NOW - 35 * DAY
+
+
+def test_the_database_refuses_a_negative_time_waited():
+    peer = PeerFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Peer.objects.filter(pk=peer.pk).update(waited_before=-DAY)
