@@ -52,7 +52,8 @@ def answer_reminder(question, reply):
         return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
     try:
         if said == YES:
-            session = services.confirm_session(session)
+            if session.status == Session.Status.SCHEDULED:  # else confirmed by the office
+                session = services.confirm_session(session)
             return ReplyOutcome(True, texts.confirmed_text(starts_at=session.starts_at))
         services.decline_session(session)
         return ReplyOutcome(True, texts.declined_text())
@@ -63,7 +64,7 @@ def answer_reminder(question, reply):
 def _still_asked(session, question):
     """Whether the question still asks about the session as it stands."""
     return (
-        session.status == Session.Status.SCHEDULED
+        session.status in {Session.Status.SCHEDULED, Session.Status.CONFIRMED}
         and session.reminder_id == question.pk
         and session.starts_at.isoformat() == question.context.get("starts_at")
     )

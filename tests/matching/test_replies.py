@@ -173,6 +173,22 @@ def test_a_question_about_a_session_changed_since_it_was_asked_is_answered_polit
     assert not reply.needs_attention
 
 
+def test_no_after_the_office_confirmed_the_session_still_declines_it(reminded, text_in, outbox):
+    services.confirm_session(reminded)
+    text_in(phone_of(reminded), "sorry no")
+    reminded.refresh_from_db()
+    assert reminded.status == Status.DECLINED
+    assert last_text(outbox) == texts.declined_text()
+
+
+def test_yes_after_the_office_confirmed_the_session_just_thanks(reminded, text_in, outbox):
+    services.confirm_session(reminded)
+    text_in(phone_of(reminded), "yes")
+    reminded.refresh_from_db()
+    assert reminded.status == Status.CONFIRMED
+    assert last_text(outbox) == "Thanks, your session on Mon 23 Nov at 17:00 is confirmed."
+
+
 def test_two_sessions_hours_apart_are_asked_one_after_the_other(run_passes, text_in, outbox):
     first = texted_session(NOW + 5 * HOUR)
     volunteer = first.match.volunteer
