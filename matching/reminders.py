@@ -41,10 +41,11 @@ def reminder_key(session):
 def reminder_due_at(starts_at):
     """When the reminder of a session starting at `starts_at` is due."""
     due = starts_at - timedelta(hours=settings.SESSION_REMINDER_HOURS)
-    if first_moment_allowed(due) < starts_at:
+    began = quiet_since(due)
+    if began is None or first_moment_allowed(due) < starts_at:
         return due
     # Quiet hours would hold it past the start: it goes before they begin instead.
-    return quiet_since(due) - BEFORE_QUIET_HOURS
+    return began - BEFORE_QUIET_HOURS
 
 
 def send_due_reminders(*, now=None):

@@ -119,6 +119,13 @@ def test_the_hours_before_come_from_the_setting(run_passes, outbox, settings, ti
     assert len(outbox) == 1
 
 
+def test_with_no_hours_before_a_reminder_is_never_sent(run_passes, outbox, settings):
+    settings.SESSION_REMINDER_HOURS = 0
+    texted_session(NOW + 2 * HOUR)
+    run_passes()
+    assert outbox == []
+
+
 def test_settled_and_past_sessions_get_no_reminder(run_passes, outbox):
     texted_session(NOW + 3 * HOUR, status=Session.Status.CONFIRMED, confirmed_at=NOW)
     texted_session(NOW + 4 * HOUR, status=Session.Status.CANCELLED)
