@@ -329,6 +329,11 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
 
+# Sessions (see matching/reminders.py): the volunteer's reminder goes this many hours before
+# the start, and a session still unconfirmed this many hours before it is flagged at risk.
+SESSION_REMINDER_HOURS = env_int("SESSION_REMINDER_HOURS", 24)
+SESSION_CONFIRM_DEADLINE_HOURS = env_int("SESSION_CONFIRM_DEADLINE_HOURS", 4)
+
 # A volunteer's required training counts as "expiring" this many days before it lapses.
 TRAINING_EXPIRY_WARNING_DAYS = env_int("TRAINING_EXPIRY_WARNING_DAYS", 30)
 

@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from community.plain_text import PlainText
+from messaging.models import Message, OptOut
 from peers.models import Peer
 from volunteers.models import Volunteer
 
@@ -181,6 +182,39 @@ class SessionQuerySet(models.QuerySet):
         """Sessions sharing any time with the period; one ending as another starts is fine."""
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
+    def _volunteer_cannot_be_texted(self):
+        volunteer_opted_out = OptOut.objects.current().filter(
+            phone=OuterRef("match__volunteer__phone")
+        )
+        return (
+            Q(match__volunteer__sms_consent=False)
+            | Q(match__volunteer__phone__isnull=True)
+            | Q(match__volunteer__phone="")
+            | Q(Exists(volunteer_opted_out))
+        )
+
+    def textable(self):
+        """Sessions whose volunteer can be texted: they agreed to texts, have a mobile
+        number, and have not opted out."""
+        return self.exclude(self._volunteer_cannot_be_texted())
+
+    def with_confirmation_state(self):
+        """Annotate `confirmation_state` (a `ConfirmationState`): where the volunteer's
+        confirmation of each session stands."""
+        state = ConfirmationState
+        return self.annotate(
+            confirmation_state=Case(
+                When(status=Session.Status.CONFIRMED, then=Value(state.CONFIRMED)),
+                When(status=Session.Status.DECLINED, then=Value(state.DECLINED)),
+                When(~Q(status=Session.Status.SCHEDULED), then=Value(state.SETTLED)),
+                When(self._volunteer_cannot_be_texted(), then=Value(state.CANNOT_TEXT)),
+                When(at_risk_since__isnull=False, then=Value(state.AT_RISK)),
+                When(reminder__isnull=False, then=Value(state.AWAITING_REPLY)),
+                default=Value(state.NOT_REMINDED_YET),
+                output_field=models.CharField(),
+            )
+        )
+
     def hours_by_month(self, *, year=None):
         """Hours of completed sessions per local (Europe/London) month, oldest first."""
         local = timezone.get_default_timezone()
@@ -203,6 +237,16 @@ class SessionQuerySet(models.QuerySet):
             MonthlyHours(row["month"], Decimal(row["hours"]).quantize(cents), row["sessions"])
             for row in rows
         ]
+
+
+class ConfirmationState(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    SETTLED = "settled", "Cancelled or over"
+    CANNOT_TEXT = "cannot_text", "Volunteer cannot be texted"
+    AT_RISK = "at_risk", "Not confirmed in time"
+    AWAITING_REPLY = "awaiting_reply", "Reminded, awaiting reply"
+    NOT_REMINDED_YET = "not_reminded_yet", "Reminder still to come"
 
 
 class Session(PlainText, models.Model):
@@ -245,6 +289,19 @@ class Session(PlainText, models.Model):
         null=True,
         blank=True,
         help_text="Volunteer hours, recorded when the session is completed.",
+    )
+    reminder = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The text that asked the volunteer to confirm this session at this time.",
+    )
+    at_risk_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was flagged for not being confirmed in time.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from community.errors import StateConflict
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
+from matching import reminders
 from matching.models import Exclusion, Match, Session
 from peers.models import Peer
 from peers.services import change_peer_status
@@ -518,7 +519,8 @@ def check_reschedulable(session):
 def reschedule_session(session, *, starts_at, ends_at, mode=None, place=None):
     """Move a session that has not been settled to a new time (and way or place, if given).
 
-    The session is scheduled again, unconfirmed: the volunteer confirms the new details.
+    The session is scheduled again, unconfirmed: the volunteer confirms the new details. The
+    old reminder no longer counts, and the schedule sends a fresh one for the new time.
     """
     _lock_volunteer(_volunteer_id_of(session))
     session = _lock_session(session)
@@ -531,6 +533,7 @@ def reschedule_session(session, *, starts_at, ends_at, mode=None, place=None):
         place=session.place if place is None else place,
         session=session,
     )
+    reminders.withdraw_reminder(session, reason="Not needed: the session was rescheduled.")
     return change_validated(
         session,
         starts_at=starts_at,
@@ -539,6 +542,8 @@ def reschedule_session(session, *, starts_at, ends_at, mode=None, place=None):
         place=place,
         status=SessionStatus.SCHEDULED,
         confirmed_at=None,
+        reminder=None,
+        at_risk_since=None,
     )
 
 
@@ -554,15 +559,19 @@ def _move_session(session, to):
 
 @transaction.atomic
 def cancel_session(session, *, reason=""):
-    """Call off a session that has not been settled; the reason goes in its notes."""
+    """Call off a session that has not been settled; the reason goes in its notes. A reminder
+    not sent yet is not sent; a volunteer who was reminded is told it is cancelled."""
     session = _lock_session(session)
     _move_session(session, SessionStatus.CANCELLED)
-    return change_validated(
+    reminder = reminders.withdraw_reminder(session, reason="Not needed: the session was cancelled.")
+    session = change_validated(
         session,
         status=SessionStatus.CANCELLED,
         confirmed_at=None,
         outcome_notes=(reason or "").strip(),
     )
+    reminders.tell_cancelled(session, reminder=reminder)
+    return session
 
 
 def _refuse_if_started(session, *, now, doing):

@@ -51,6 +51,23 @@ def quiet_until(moment):
     return None
 
 
+def quiet_since(moment):
+    """When the quiet hours around `moment` began, or None if a text may go at `moment`."""
+    window = quiet_window()
+    if window is None:
+        return None
+    start, end = window
+    local = moment.astimezone(UK)
+    clock, day = local.time(), local.date()
+    if start < end:
+        return _at(day, start) if start <= clock < end else None
+    if clock >= start:
+        return _at(day, start)
+    if clock < end:
+        return _at(day - timedelta(days=1), start)
+    return None
+
+
 def first_moment_allowed(moment):
     """`moment` itself, or the end of the quiet hours it falls in."""
     return quiet_until(moment) or moment

@@ -230,6 +230,8 @@ def _open_question_slot(message, now):
     if blocking is None:
         message.question_open = True
         message.reply_expires_at = now + timedelta(hours=settings.SMS_REPLY_WINDOW_HOURS)
+        if message.expires_at:  # a question stops counting when its text stops mattering
+            message.reply_expires_at = min(message.reply_expires_at, message.expires_at)
         try:
             with transaction.atomic():
                 message.save(update_fields=["question_open", "reply_expires_at"])
@@ -650,6 +652,29 @@ def _release_next_question(phone, now, *, held_until):
     # All are due again; the first goes now, and the sweep finds the others held behind it.
     held.update(send_after=now)
     transaction.on_commit(lambda: enqueue_delivery(first.pk))
+
+
+@transaction.atomic
+def close_question(message, *, reason):
+    """The question `message` asked no longer counts (what it asked about has changed).
+
+    Not sent yet: it never will be (failed, with `reason`). Sent and awaiting its reply: the
+    reply is no longer awaited, and a question held behind it is sent. Its idempotency key is
+    set free, so the same question asked again later is a new text. Returns the message.
+    """
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    now = timezone.now()
+    if message.idempotency_key and not message.idempotency_key.startswith("closed:"):
+        message.idempotency_key = f"closed:{message.pk}:{message.idempotency_key}"[:200]
+        message.save(update_fields=["idempotency_key"])
+    if message.status == Status.QUEUED:
+        _finish(message, Status.FAILED, error=reason)
+    elif message.question_open:
+        held_until = message.reply_expires_at
+        message.question_open = False
+        message.save(update_fields=["question_open"])
+        _release_next_question(message.to_number, now, held_until=held_until)
+    return message
 
 
 # Delivery status from the provider -------------------------------------------------------

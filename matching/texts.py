@@ -1,0 +1,83 @@
+"""Every text matching sends about sessions, in one place.
+
+Each fits one SMS segment wherever the names and the place allow it (a test measures them
+with messaging's segment counter): a long place is shortened, and the peer is named only by
+the first word of their preferred name. Texts go to the volunteer; they still never name
+recovery, drugs, alcohol or what the service is for, since someone else may see the phone.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+
+from messaging.segments import count_segments
+
+REMINDER = (
+    "{sender}: your session with {peer} is {day} at {time}, {where}. "
+    "Reply YES to confirm or NO if you can't make it."
+)
+CONFIRMED = "Thanks, your session on {day} at {time} is confirmed."
+DECLINED = "Thanks for letting us know. {sender} will be in touch about another time."
+CANCELLED = "{sender}: your session with {peer} on {day} at {time} is cancelled. No need to reply."
+NO_LONGER_OPEN = (
+    "Thanks for your reply. That session has changed since we asked, so nothing was "
+    "updated. {sender} will be in touch if needed."
+)
+
+BY = {"phone": "by phone", "video": "by video"}
+LONGEST_FIRST_NAME = 20
+SHORTENED = "..."
+
+
+def first_name(preferred_name):
+    """The first word of a preferred name, cut to a length a text can carry."""
+    words = (preferred_name or "").split()
+    return words[0][:LONGEST_FIRST_NAME] if words else "your peer"
+
+
+def _day_and_time(moment):
+    local = timezone.localtime(moment, timezone.get_default_timezone())
+    return f"{local:%a} {local.day} {local:%b}", f"{local:%H:%M}"
+
+
+def _fitted(template, *, place, **values):
+    """The template filled in, its place shortened until the text fits one segment (or the
+    place is down to a few characters: text that cannot be GSM-7 takes more)."""
+    text = template.format(where=place, **values)
+    cut = len(place)
+    while count_segments(text).count > 1 and cut > 8:
+        cut -= 1
+        text = template.format(where=place[:cut].rstrip() + SHORTENED, **values)
+    return text
+
+
+def reminder_text(*, peer_name, starts_at, mode, place):
+    day, time = _day_and_time(starts_at)
+    where = BY.get(mode) or (place or "").strip()
+    return _fitted(
+        REMINDER,
+        place=where,
+        sender=settings.SMS_SENDER_NAME,
+        peer=first_name(peer_name),
+        day=day,
+        time=time,
+    )
+
+
+def confirmed_text(*, starts_at):
+    day, time = _day_and_time(starts_at)
+    return CONFIRMED.format(day=day, time=time)
+
+
+def declined_text():
+    return DECLINED.format(sender=settings.SMS_SENDER_NAME)
+
+
+def cancelled_text(*, peer_name, starts_at):
+    day, time = _day_and_time(starts_at)
+    return CANCELLED.format(
+        sender=settings.SMS_SENDER_NAME, peer=first_name(peer_name), day=day, time=time
+    )
+
+
+def no_longer_open_text():
+    return NO_LONGER_OPEN.format(sender=settings.SMS_SENDER_NAME)
