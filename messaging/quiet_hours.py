@@ -34,8 +34,8 @@ def _at(day, clock):
     return datetime.combine(day, clock, tzinfo=UK).astimezone(ZoneInfo("UTC")).astimezone(UK)
 
 
-def quiet_until(moment):
-    """When quiet hours around `moment` end, or None if a text may go at `moment`."""
+def quiet_spell(moment):
+    """(began, ends): the quiet hours around `moment`, or None if a text may go at `moment`."""
     window = quiet_window()
     if window is None:
         return None
@@ -43,29 +43,24 @@ def quiet_until(moment):
     local = moment.astimezone(UK)
     clock, day = local.time(), local.date()
     if start < end:
-        return _at(day, end) if start <= clock < end else None
+        return (_at(day, start), _at(day, end)) if start <= clock < end else None
     if clock >= start:
-        return _at(day + timedelta(days=1), end)
+        return _at(day, start), _at(day + timedelta(days=1), end)
     if clock < end:
-        return _at(day, end)
+        return _at(day - timedelta(days=1), start), _at(day, end)
     return None
+
+
+def quiet_until(moment):
+    """When quiet hours around `moment` end, or None if a text may go at `moment`."""
+    spell = quiet_spell(moment)
+    return spell[1] if spell else None
 
 
 def quiet_since(moment):
     """When the quiet hours around `moment` began, or None if a text may go at `moment`."""
-    window = quiet_window()
-    if window is None:
-        return None
-    start, end = window
-    local = moment.astimezone(UK)
-    clock, day = local.time(), local.date()
-    if start < end:
-        return _at(day, start) if start <= clock < end else None
-    if clock >= start:
-        return _at(day, start)
-    if clock < end:
-        return _at(day - timedelta(days=1), start)
-    return None
+    spell = quiet_spell(moment)
+    return spell[0] if spell else None
 
 
 def first_moment_allowed(moment):
