@@ -333,6 +333,18 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
 # the start, and a session still unconfirmed this many hours before it is flagged at risk.
 SESSION_REMINDER_HOURS = env_int("SESSION_REMINDER_HOURS", 24)
 SESSION_CONFIRM_DEADLINE_HOURS = env_int("SESSION_CONFIRM_DEADLINE_HOURS", 4)
+# After each session (matching/check_ins.py), the volunteer is asked whether it happened.
+SESSION_CHECK_IN_HOURS_AFTER = env_int("SESSION_CHECK_IN_HOURS_AFTER", 2)
+
+# The weekly wellbeing check-in (matching/wellbeing.py) for volunteers who opted in, and the
+# line a volunteer who answers 1 or 2 is given alongside the office's number.
+WELLBEING_CHECK_IN_DAY = env("WELLBEING_CHECK_IN_DAY", "monday")
+WELLBEING_CHECK_IN_TIME = env("WELLBEING_CHECK_IN_TIME", "10:00")
+HELPLINE = env("HELPLINE", "Breathing Space, 0800 83 85 87")
+
+# The weekly check-in text to peers who agreed to texts (matching/peer_check_ins.py).
+PEER_CHECK_IN_DAY = env("PEER_CHECK_IN_DAY", "wednesday")
+PEER_CHECK_IN_TIME = env("PEER_CHECK_IN_TIME", "11:00")
 
 # A volunteer's required training counts as "expiring" this many days before it lapses.
 TRAINING_EXPIRY_WARNING_DAYS = env_int("TRAINING_EXPIRY_WARNING_DAYS", 30)

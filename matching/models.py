@@ -303,6 +303,14 @@ class Session(PlainText, models.Model):
         blank=True,
         help_text="When it was flagged for not being confirmed in time.",
     )
+    check_in = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The text that asked the volunteer, after the session, whether it happened.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -344,3 +352,163 @@ class Session(PlainText, models.Model):
             return "New session"
         starts = timezone.localtime(self.starts_at, timezone.get_default_timezone())
         return f"{self.get_mode_display()} session on {starts:%a %-d %b %Y at %H:%M}"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(handled_at__isnull=True)
+
+    def handled(self):
+        return self.filter(handled_at__isnull=False)
+
+    def most_urgent_first(self):
+        """Urgent first, then soon, then routine; oldest first within each."""
+        rank = Case(
+            *(
+                When(urgency=urgency, then=Value(order))
+                for order, urgency in enumerate(FollowUp.Urgency.values)
+            ),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(urgency_rank=rank).order_by("urgency_rank", "raised_at", "pk")
+
+
+class FollowUp(PlainText, models.Model):
+    """Something that needs a person from the office: a call to make, a text to answer, a
+    course to book. Raised once per cause (its `cause` is unique), handled once, with a note."""
+
+    class Kind(models.TextChoices):
+        SESSION_DECLINED = "session_declined", "Session declined"
+        SESSION_AT_RISK = "session_at_risk", "Session not confirmed in time"
+        NO_SHOW = "no_show", "Session did not happen"
+        CHECK_IN_UNANSWERED = "check_in_unanswered", "After-session check-in unanswered"
+        WELLBEING_LOW = "wellbeing_low", "Wellbeing answer of 1 or 2"
+        WELLBEING_UNANSWERED = "wellbeing_unanswered", "Wellbeing check-ins unanswered"
+        UNREADABLE_REPLY = "unreadable_reply", "Reply not understood"
+        FAILED_TEXT = "failed_text", "Text not delivered"
+        TRAINING_EXPIRING = "training_expiring", "Training or PVG expiring"
+        TRAINING_LAPSED = "training_lapsed", "Training or PVG lapsed"
+
+    class Urgency(models.TextChoices):
+        # In order, most urgent first (see FollowUpQuerySet.most_urgent_first).
+        URGENT = "urgent", "Urgent: today"
+        SOON = "soon", "Soon"
+        ROUTINE = "routine", "When you can"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.SOON)
+    summary = models.CharField(max_length=300, help_text="What needs doing, in words.")
+    session = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    volunteer = models.ForeignKey(
+        Volunteer, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    message = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The text it is about, if any.",
+    )
+    cause = models.CharField(
+        max_length=200, unique=True, help_text="What raised it; the same cause raises it once."
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_note = models.TextField(blank=True, help_text="What was done.")
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["urgency", "raised_at"],
+                condition=Q(handled_at__isnull=True),
+                name="follow_up_open",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False)
+                | Q(volunteer__isnull=False)
+                | Q(message__isnull=False),
+                name="follow_up_has_subject",
+                violation_error_message="A follow-up is about a session, a volunteer or a text.",
+            ),
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=False)
+                | (Q(handled_by__isnull=True) & Q(handled_note="")),
+                name="follow_up_handled_fields_when_handled",
+                violation_error_message="Only a handled follow-up says who handled it and how.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.summary
+
+    @property
+    def is_open(self):
+        return self.handled_at is None
+
+
+class WellbeingCheckInQuerySet(models.QuerySet):
+    def answered(self):
+        return self.filter(score__isnull=False)
+
+
+class WellbeingCheckIn(models.Model):
+    """One week's "How are you doing?" to a volunteer who opted in, and their answer."""
+
+    LOWEST, HIGHEST = 1, 5
+
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.CASCADE, related_name="wellbeing_check_ins"
+    )
+    week = models.DateField(help_text="The Monday of the week it was asked in.")
+    question = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1 (struggling) to 5 (great); empty until answered."
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reply = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = WellbeingCheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer", "week"],
+                name="wellbeing_check_in_once_a_week",
+                violation_error_message="This volunteer was already asked this week.",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="wellbeing_score_one_to_five",
+                violation_error_message="A wellbeing answer is from 1 to 5.",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True, answered_at__isnull=True)
+                | Q(score__isnull=False, answered_at__isnull=False),
+                name="wellbeing_answered_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        answer = self.score if self.score is not None else "no answer"
+        return f"{self.volunteer.preferred_name}, week of {self.week:%-d %b %Y}: {answer}"

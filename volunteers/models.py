@@ -171,6 +171,11 @@ class Volunteer(PlainText, MeetingModes, SmsConsent, models.Model):
         related_name="volunteer",
         help_text="Their sign-in for the app, if they use it.",
     )
+    wellbeing_opt_in = models.BooleanField(
+        "weekly wellbeing check-in",
+        default=False,
+        help_text="They asked for a weekly text asking how they are doing.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
