@@ -11,10 +11,12 @@ import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from community.errors import StateConflict
 from matching import check_ins, services, texts
 from matching.models import Session
+from messaging.models import Message
 from messaging.replies import ReplyOutcome
 
 YES = "yes"
@@ -113,18 +115,21 @@ def answer_check_in(question, reply):
         return _for_the_coordinator(reply, session_id)
     if session is None or not _still_checked_in(session, question):
         return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
+    if said == YES and hours is None:
+        hours = Decimal((session.ends_at - session.starts_at).total_seconds()) / 3600
     try:
-        if said == NO:
-            services.record_outcome(session, attended=False)
-            return ReplyOutcome(True, texts.no_show_text())
-        if hours is None:
-            hours = Decimal((session.ends_at - session.starts_at).total_seconds()) / 3600
-        session = services.record_outcome(session, attended=True, hours=hours)
-        return ReplyOutcome(True, texts.hours_recorded_text(hours=session.hours))
+        with transaction.atomic():
+            # Marked answered first: recording the outcome closes the check-in, and closing
+            # an open question would send the next one ahead of this answer.
+            Message.objects.filter(pk=question.pk).update(question_open=False)
+            session = services.record_outcome(session, attended=said == YES, hours=hours)
     except ValidationError:  # hours of 0 or over 24: a person reads what was meant
         return _for_the_coordinator(reply, session_id)
     except StateConflict:
         return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
+    if said == NO:
+        return ReplyOutcome(True, texts.no_show_text())
+    return ReplyOutcome(True, texts.hours_recorded_text(hours=session.hours))
 
 
 def _for_the_coordinator(reply, session_id):
