@@ -51,6 +51,8 @@ def send_due_check_ins(*, now=None):
         Session.objects.filter(
             status__in=UNCLOSED,
             check_in__isnull=True,
+            # Implied by the end, but it keeps sessions still to come out by the index.
+            starts_at__lt=ended_by,
             ends_at__lte=ended_by,
             ends_at__gt=now - OLDEST_ASKED,
         )

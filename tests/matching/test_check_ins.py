@@ -715,3 +715,24 @@ def test_a_check_in_through_twilio_answered_through_the_webhook(
     assert [f.session for f in follow_ups(Kind.NO_SHOW)] == (
         [session] if status == Status.NO_SHOW else []
     )
+
+
+def test_a_session_rescheduled_after_its_check_in_is_asked_again_after_its_new_time(
+    checked_in, run_passes, text_in, outbox, time_machine, django_capture_on_commit_callbacks
+):
+    first = checked_in.check_in
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reschedule_session(
+            checked_in, starts_at=NOW + 24 * HOUR, ends_at=NOW + 25 * HOUR, mode="phone"
+        )
+    first.refresh_from_db()
+    assert not first.question_open
+    text_in(phone_of(checked_in), "YES")  # to the old question: nothing changes
+    checked_in.refresh_from_db()
+    assert (checked_in.status, checked_in.check_in) == (Status.SCHEDULED, None)
+
+    time_machine.move_to(NOW + 27 * HOUR, tick=False)
+    run_passes()
+    checked_in.refresh_from_db()
+    assert checked_in.check_in not in (None, first)
+    assert "on Tuesday happen?" in last_text(outbox)
