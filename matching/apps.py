@@ -5,8 +5,9 @@ class MatchingConfig(AppConfig):
     name = "matching"
 
     def ready(self):
-        from matching import reminders
-        from matching.replies import answer_reminder
+        from matching import check_ins, reminders
+        from matching.replies import answer_check_in, answer_reminder
         from messaging import replies
 
         replies.register(reminders.REPLY_HANDLER, answer_reminder)
+        replies.register(check_ins.REPLY_HANDLER, answer_check_in)

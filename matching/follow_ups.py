@@ -5,6 +5,8 @@ raises it once, however often a schedule runs or a webhook arrives (`cause` is u
 coordinator handles it, from the admin, the API or the dashboard, with `handle_follow_up`.
 """
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,6 +16,34 @@ from matching.models import FollowUp
 
 Kind = FollowUp.Kind
 Urgency = FollowUp.Urgency
+
+
+def session_cause(kind, session):
+    """The cause of a follow-up of `kind` about a session at its present time: a session
+    moved to another time and noticed again is a new cause."""
+    return f"{kind}:{session.pk}:{session.starts_at.astimezone(UTC).isoformat()}"
+
+
+def their_session(session):
+    """The words "their session with P-0042 on 25 November 2026 at 14:00", for a summary that
+    names the volunteer first (the session's match, peer and volunteer loaded)."""
+    starts = timezone.localtime(session.starts_at, timezone.get_default_timezone())
+    return f"their session with {session.match.peer.reference} on {starts:%-d %B %Y at %H:%M}"
+
+
+def session_follow_up(kind, session, *, summary, urgency, raised_at, message_id=None):
+    """An unsaved follow-up about a session, for a pass that raises many in one
+    `bulk_create(..., ignore_conflicts=True)`: its cause already raised is skipped there."""
+    return FollowUp(
+        kind=kind,
+        urgency=urgency,
+        cause=session_cause(kind, session),
+        summary=summary[: FollowUp._meta.get_field("summary").max_length],
+        session=session,
+        volunteer_id=session.match.volunteer_id,
+        message_id=message_id,
+        raised_at=raised_at,
+    )
 
 
 def raise_follow_up(

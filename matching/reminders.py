@@ -5,7 +5,8 @@ start (at once for a session booked later than that), through messaging's outbox
 tied to the session and its start time, so a pass run twice sends once. Quiet hours hold a
 reminder until they end, unless that would be after the session starts: then it goes before
 quiet hours begin (BEFORE_QUIET_HOURS ahead of them), or not at all. A session still not
-confirmed SESSION_CONFIRM_DEADLINE_HOURS before it starts is flagged at risk.
+confirmed SESSION_CONFIRM_DEADLINE_HOURS before it starts is flagged at risk, with an urgent
+follow-up for the coordinator.
 """
 
 import logging
@@ -17,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from matching import texts
-from matching.models import Session
+from matching.follow_ups import Kind, Urgency, session_follow_up, their_session
+from matching.models import FollowUp, Session
 from messaging.models import Message
 from messaging.quiet_hours import first_moment_allowed, quiet_since
 from messaging.services import close_question, send_sms
@@ -112,15 +114,43 @@ def _remind(session):
 
 
 def flag_at_risk(*, now=None):
-    """Flag every session still unconfirmed at the deadline; returns how many were flagged."""
+    """Flag every session still unconfirmed at the deadline, each with an urgent follow-up
+    for the coordinator; returns how many were flagged. Three queries however many: find
+    (locking them, so a YES arriving meanwhile is either before the flag or after it), flag,
+    raise."""
     now = now or timezone.now()
     deadline = now + timedelta(hours=settings.SESSION_CONFIRM_DEADLINE_HOURS)
-    return Session.objects.filter(
-        status=Session.Status.SCHEDULED,
-        at_risk_since__isnull=True,
-        starts_at__gt=now,
-        starts_at__lte=deadline,
-    ).update(at_risk_since=now)
+    with transaction.atomic():
+        due = list(
+            Session.objects.select_for_update(of=("self",))
+            .filter(
+                status=Session.Status.SCHEDULED,
+                at_risk_since__isnull=True,
+                starts_at__gt=now,
+                starts_at__lte=deadline,
+            )
+            .select_related("match__peer", "match__volunteer")
+        )
+        if not due:
+            return 0
+        Session.objects.filter(pk__in=[session.pk for session in due]).update(at_risk_since=now)
+        FollowUp.objects.bulk_create(
+            [
+                session_follow_up(
+                    Kind.SESSION_AT_RISK,
+                    session,
+                    urgency=Urgency.URGENT,
+                    summary=(
+                        f"{session.match.volunteer.preferred_name} has not confirmed "
+                        f"{their_session(session)}: check that it is going ahead."
+                    ),
+                    raised_at=now,
+                )
+                for session in due
+            ],
+            ignore_conflicts=True,
+        )
+    return len(due)
 
 
 def withdraw_reminder(session, *, reason):

@@ -1,4 +1,6 @@
-"""Reading a volunteer's reply to a session reminder: YES confirms, NO declines.
+"""Reading a volunteer's replies about a session: to the reminder (YES confirms, NO
+declines) and to the after-session check-in (YES completes it with its hours, NO records a
+no show).
 
 Registered with messaging in MatchingConfig.ready. CANCEL never reaches this: messaging
 reads it as an opt-out first. A reply this cannot read is left for the coordinator, marked
@@ -6,10 +8,15 @@ with the session it was about.
 """
 
 import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from community.errors import StateConflict
-from matching import services, texts
+from matching import check_ins, services, texts
 from matching.models import Session
+from messaging.models import Message
 from messaging.replies import ReplyOutcome
 
 YES = "yes"
@@ -17,6 +24,10 @@ NO = "no"
 YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "yea", "ok", "okay", "sure", "confirmed"}
 NO_WORDS = {"no", "n", "nope", "nah", "cant", "cannot"}
 THUMBS_UP = re.compile(r"^(\N{THUMBS UP SIGN}[\U0001F3FB-\U0001F3FF]?\s*)+$")
+# Anything that looks like a number, and the forms of one this reads ("1.5", "1,5", ".5").
+NUMBERISH = re.compile(r"[\d.,]*\d[\d.,]*")
+A_NUMBER = re.compile(r"\d+(?:[.,]\d+)?|[.,]\d+")
+UNIT = re.compile(r"\s*([a-z]*)")
 
 
 def read(body):
@@ -45,9 +56,7 @@ def answer_reminder(question, reply):
     session = Session.objects.select_related("match__peer").filter(pk=session_id).first()
     said = read(reply.body)
     if said is None:
-        reply.context = {**reply.context, "session_id": session_id}
-        reply.save(update_fields=["context"])
-        return ReplyOutcome(understood=False)
+        return _for_the_coordinator(reply, session_id)
     if session is None or not _still_asked(session, question):
         return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
     try:
@@ -66,5 +75,72 @@ def _still_asked(session, question):
     return (
         session.status in {Session.Status.SCHEDULED, Session.Status.CONFIRMED}
         and session.reminder_id == question.pk
+        and session.starts_at.isoformat() == question.context.get("starts_at")
+    )
+
+
+class UnreadableHours(ValueError):
+    pass
+
+
+def hours_in(body):
+    """The hours a reply gives ("YES 1.5", "yes 1,5", "Yes, 2 hours", "y 90 mins"), as a
+    Decimal; None when it gives no number. UnreadableHours when what looks like a number
+    cannot be read as one ("1.5.2"), or there is more than one ("1 or 2")."""
+    found = list(NUMBERISH.finditer(body or ""))
+    if not found:
+        return None
+    if len(found) > 1:
+        raise UnreadableHours(body)
+    number = found[0].group().rstrip(".,")  # a full stop or comma after it ends the sentence
+    if not A_NUMBER.fullmatch(number):
+        raise UnreadableHours(body)
+    hours = Decimal(number.replace(",", "."))
+    unit = UNIT.match(body[found[0].end() :].lower()).group(1)
+    if unit.startswith("min"):
+        hours /= 60
+    return hours
+
+
+def answer_check_in(question, reply):
+    """The reply handler for after-session check-ins (see messaging.replies)."""
+    session_id = question.context.get("session_id")
+    session = Session.objects.select_related("match__peer").filter(pk=session_id).first()
+    said = read(reply.body)
+    try:
+        hours = hours_in(reply.body) if said == YES else None
+    except UnreadableHours:
+        said = None
+    if said is None:
+        return _for_the_coordinator(reply, session_id)
+    if session is None or not _still_checked_in(session, question):
+        return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
+    if said == YES and hours is None:
+        hours = Decimal((session.ends_at - session.starts_at).total_seconds()) / 3600
+    try:
+        with transaction.atomic():
+            # Marked answered first: recording the outcome closes the check-in, and closing
+            # an open question would send the next one ahead of this answer.
+            Message.objects.filter(pk=question.pk).update(question_open=False)
+            session = services.record_outcome(session, attended=said == YES, hours=hours)
+    except ValidationError:  # hours of 0 or over 24: a person reads what was meant
+        return _for_the_coordinator(reply, session_id)
+    except StateConflict:
+        return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
+    if said == NO:
+        return ReplyOutcome(True, texts.no_show_text())
+    return ReplyOutcome(True, texts.hours_recorded_text(hours=session.hours))
+
+
+def _for_the_coordinator(reply, session_id):
+    reply.context = {**reply.context, "session_id": session_id}
+    reply.save(update_fields=["context"])
+    return ReplyOutcome(understood=False)
+
+
+def _still_checked_in(session, question):
+    return (
+        session.status in check_ins.UNCLOSED
+        and session.check_in_id == question.pk
         and session.starts_at.isoformat() == question.context.get("starts_at")
     )

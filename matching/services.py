@@ -21,7 +21,8 @@ from django.utils import timezone
 from community.errors import StateConflict
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
-from matching import reminders
+from matching import check_ins, reminders
+from matching.follow_ups import Kind, Urgency, raise_follow_up, session_cause, their_session
 from matching.models import Exclusion, Match, Session
 from peers.models import Peer
 from peers.services import change_peer_status
@@ -74,6 +75,8 @@ HOW_THEY_MEET = {
     Session.Mode.VIDEO: "by video",
 }
 MOST_HOURS = Decimal(24)
+# A session declined closer to its start than this is the coordinator's first job today.
+DECLINED_URGENT_WITHIN = datetime.timedelta(hours=48)
 
 
 # Reading and locking ---------------------------------------------------------------------
@@ -534,6 +537,7 @@ def reschedule_session(session, *, starts_at, ends_at, mode=None, place=None):
         session=session,
     )
     reminders.withdraw_reminder(session, reason="Not needed: the session was rescheduled.")
+    check_ins.withdraw_check_in(session, reason="Not needed: the session was rescheduled.")
     return change_validated(
         session,
         starts_at=starts_at,
@@ -544,6 +548,7 @@ def reschedule_session(session, *, starts_at, ends_at, mode=None, place=None):
         confirmed_at=None,
         reminder=None,
         at_risk_since=None,
+        check_in=None,
     )
 
 
@@ -560,10 +565,12 @@ def _move_session(session, to):
 @transaction.atomic
 def cancel_session(session, *, reason=""):
     """Call off a session that has not been settled; the reason goes in its notes. A reminder
-    not sent yet is not sent; a volunteer who was reminded is told it is cancelled."""
+    not sent yet is not sent; a volunteer who was reminded is told it is cancelled. An
+    after-session check-in still open no longer counts."""
     session = _lock_session(session)
     _move_session(session, SessionStatus.CANCELLED)
     reminder = reminders.withdraw_reminder(session, reason="Not needed: the session was cancelled.")
+    check_ins.withdraw_check_in(session, reason="Not needed: the session was cancelled.")
     session = change_validated(
         session,
         status=SessionStatus.CANCELLED,
@@ -594,11 +601,24 @@ def confirm_session(session):
 
 @transaction.atomic
 def decline_session(session):
-    """The volunteer cannot come (their NO): the coordinator reschedules or cancels it."""
+    """The volunteer cannot come (their NO, or in the app): the coordinator reschedules or
+    cancels it, so a follow-up is raised, urgent when it is due within two days."""
+    now = timezone.now()
     session = _lock_session(session)
     _move_session(session, SessionStatus.DECLINED)
-    _refuse_if_started(session, now=timezone.now(), doing="decline")
-    return change_validated(session, status=SessionStatus.DECLINED, confirmed_at=None)
+    _refuse_if_started(session, now=now, doing="decline")
+    session = change_validated(session, status=SessionStatus.DECLINED, confirmed_at=None)
+    raise_follow_up(
+        kind=Kind.SESSION_DECLINED,
+        cause=session_cause(Kind.SESSION_DECLINED, session),
+        urgency=Urgency.URGENT
+        if session.starts_at - now <= DECLINED_URGENT_WITHIN
+        else Urgency.SOON,
+        summary=f"{session.match.volunteer.preferred_name} cannot make "
+        f"{their_session(session)}: reschedule or cancel it.",
+        session=session,
+    )
+    return session
 
 
 def _clean_hours(hours, *, attended):
@@ -623,7 +643,8 @@ def _clean_hours(hours, *, attended):
 @transaction.atomic
 def record_outcome(session, *, attended, hours=None, notes=""):
     """Say what happened at a session that has started: completed, with the volunteer's
-    hours, or a no show (without hours)."""
+    hours, or a no show (without hours), which raises a follow-up. An after-session check-in
+    still open no longer counts: the answer is in."""
     if not isinstance(attended, bool):
         raise ValidationError({"attended": "Say whether the session took place (yes or no)."})
     hours = _clean_hours(hours, attended=attended)
@@ -635,9 +656,19 @@ def record_outcome(session, *, attended, hours=None, notes=""):
             f"{_session_words(session)} has not started yet; record what happened once it has.",
             code="session_not_started",
         )
-    return change_validated(
+    check_ins.withdraw_check_in(session, reason="Not needed: the outcome is recorded.")
+    session = change_validated(
         session, status=target, hours=hours, outcome_notes=(notes or "").strip()
     )
+    if not attended:
+        raise_follow_up(
+            kind=Kind.NO_SHOW,
+            cause=session_cause(Kind.NO_SHOW, session),
+            summary=f"{session.match.volunteer.preferred_name}: {their_session(session)} did "
+            "not happen. Check in with them both.",
+            session=session,
+        )
+    return session
 
 
 def volunteer_hours_by_month(volunteer, *, year=None):

@@ -18,6 +18,14 @@ REMINDER = (
 CONFIRMED = "Thanks, your session on {day} at {time} is confirmed."
 DECLINED = "Thanks for letting us know. {sender} will be in touch about another time."
 CANCELLED = "{sender}: your session with {peer} on {day} at {time} is cancelled. No need to reply."
+CHECK_IN = "{sender}: did your session with {peer} on {day} happen? Reply YES or NO."
+# The check-in with a word on hours, when the names leave room for it in one segment.
+CHECK_IN_WITH_HOURS = (
+    "{sender}: did your session with {peer} on {day} happen? Reply YES or NO. "
+    "If it ran longer or shorter, reply YES and the hours, e.g. YES 1.5"
+)
+HOURS_RECORDED = "Thanks, {hours} recorded."
+NO_SHOW = "Thanks for letting us know, and sorry it didn't happen. {sender} will be in touch."
 NO_LONGER_OPEN = (
     "Thanks for your reply. That session has changed since we asked, so nothing was "
     "updated. {sender} will be in touch if needed."
@@ -77,6 +85,29 @@ def cancelled_text(*, peer_name, starts_at):
     return CANCELLED.format(
         sender=settings.SMS_SENDER_NAME, peer=first_name(peer_name), day=day, time=time
     )
+
+
+def check_in_text(*, peer_name, starts_at):
+    """The after-session question; the day is its weekday in words (it is asked within days)."""
+    values = {
+        "sender": settings.SMS_SENDER_NAME,
+        "peer": first_name(peer_name),
+        "day": f"{timezone.localtime(starts_at, timezone.get_default_timezone()):%A}",
+    }
+    text = CHECK_IN_WITH_HOURS.format(**values)
+    if count_segments(text).count > 1:
+        text = CHECK_IN.format(**values)
+    return text
+
+
+def hours_recorded_text(*, hours):
+    """The answer "Thanks, 1.5 hours recorded." for a Decimal number of hours."""
+    number = format(hours.normalize(), "f")
+    return HOURS_RECORDED.format(hours=f"{number} hour{'' if number == '1' else 's'}")
+
+
+def no_show_text():
+    return NO_SHOW.format(sender=settings.SMS_SENDER_NAME)
 
 
 def no_longer_open_text():

@@ -7,7 +7,7 @@ import pytest
 from django_q.models import Schedule
 
 from matching import reminders, services, texts
-from matching.models import ConfirmationState, Session
+from matching.models import ConfirmationState, FollowUp, Session
 from messaging import services as messaging
 from messaging.models import Message
 from messaging.segments import count_segments
@@ -131,7 +131,7 @@ def test_settled_and_past_sessions_get_no_reminder(run_passes, outbox):
     texted_session(NOW + 4 * HOUR, status=Session.Status.CANCELLED)
     texted_session(NOW - 3 * HOUR)
     run_passes()
-    assert outbox == []
+    assert reminders_sent() == []
 
 
 # Clock changes ---------------------------------------------------------------------------
@@ -430,11 +430,25 @@ def test_rescheduling_clears_the_at_risk_flag(run_passes, time_machine):
 # The passes are set-based ----------------------------------------------------------------
 
 
-def test_flagging_many_sessions_at_risk_is_one_query(django_assert_num_queries):
-    for hour in range(1, 4):
+def test_flagging_many_sessions_at_risk_costs_what_flagging_one_does():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    texted_session(NOW + HOUR)
+    with CaptureQueriesContext(connection) as one:
+        assert reminders.flag_at_risk() == 1
+    for hour in range(2, 5):
         texted_session(NOW + hour * HOUR)
-    with django_assert_num_queries(1):
+    with CaptureQueriesContext(connection) as three:
         assert reminders.flag_at_risk() == 3
+    assert len(three) == len(one)
+    assert FollowUp.objects.filter(kind=FollowUp.Kind.SESSION_AT_RISK).count() == 4
+
+
+def test_finding_no_session_at_risk_is_one_query_in_its_transaction(django_assert_num_queries):
+    texted_session(NOW + 9 * HOUR)
+    with django_assert_num_queries(3):  # the select between a savepoint and its release
+        assert reminders.flag_at_risk() == 0
 
 
 def test_finding_no_reminder_due_among_many_sessions_is_one_query(django_assert_num_queries):

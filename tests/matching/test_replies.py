@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from matching import reminders, services, texts
-from matching.models import Session
+from matching.models import FollowUp, Session
 from messaging import texts as messaging_texts
 from messaging.models import Message, OptOut
 from tests.factories import MatchFactory
@@ -275,3 +275,5 @@ def test_a_reminder_through_twilio_answered_through_the_webhook(
     creates = twilio.requests_of("create")
     assert creates[-1].params["Body"] == answer
     assert session.reminder.topic == reminders.REMINDER_TOPIC
+    declined = FollowUp.objects.filter(kind=FollowUp.Kind.SESSION_DECLINED, session=session)
+    assert declined.exists() == (status == Status.DECLINED)
