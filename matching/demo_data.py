@@ -28,6 +28,7 @@ from community.coordinators import COORDINATORS_GROUP
 from community.models import Area, Focus, Gender, Language
 from community.phones import FICTIONAL_PREFIX
 from community.validated_save import save_validated
+from matching.demo_history import seed_demo_history
 from matching.models import Match
 from peers.models import Peer, PreferredTime
 from peers.services import add_preferred_time, change_peer_status, create_peer
@@ -297,6 +298,9 @@ def draw_focuses(rng, *, reference, most):
     return rng.sample(reference.focuses, rng.randint(1, most))
 
 
+MEETING_MODES = ("meets_in_person", "meets_by_phone", "meets_by_video")
+
+
 def draw_meeting_modes(rng):
     modes = {
         "meets_in_person": rng.random() < 0.85,
@@ -424,7 +428,7 @@ def plan_peer(rng, *, reference, status, phone, today, now, supporter=None, note
         area = draw_area(rng, reference=reference)
         languages = draw_languages(rng, reference=reference)
         preferred_supporter_gender = _weighted(rng, SUPPORTER_GENDER_WEIGHTS)
-    return PeerPlan(
+    plan = PeerPlan(
         fields={
             "preferred_name": first_name,
             "full_name": f"{first_name} {surname}",
@@ -446,6 +450,11 @@ def plan_peer(rng, *, reference, status, phone, today, now, supporter=None, note
         focuses=draw_focuses(rng, reference=reference, most=2),
         preferred_times=draw_weekly_windows(rng, count=rng.choice((0, 0, 1, 2, 3))),
     )
+    modes = [mode for mode in MEETING_MODES if supporter and supporter.fields[mode]]
+    if modes and not any(plan.fields[mode] for mode in modes):
+        # A matched peer meets their supporter some way, so their sessions can be planned.
+        plan.fields[modes[0]] = True
+    return plan
 
 
 @dataclass
@@ -453,6 +462,24 @@ class DemoPlan:
     volunteers: list
     peers: list
     matches: list  # (volunteer plan, peer plan)
+
+
+def _ready_to_sign_in(plan, *, reference, today):
+    """The volunteer who signs in to the app by text: active, trained, agreed to texts.
+
+    Set after the draw, from a generator of their own, so everyone else stays as drawn.
+    """
+    rng = random.Random(DEMO_SEED + 1)
+    plan.fields["status"] = VolunteerStatus.ACTIVE
+    plan.fields["sms_consent"] = True
+    plan.fields["sms_consent_at"] = (
+        plan.fields["sms_consent_at"] or plan.fields["status_changed_at"]
+    )
+    if plan.training_state != CURRENT:
+        plan.training_state = CURRENT
+        plan.training = draw_training(rng, state=CURRENT, reference=reference, today=today)
+    if not plan.availability:
+        plan.availability = draw_weekly_windows(rng, count=2)
 
 
 def plan_demo_set(*, reference, today, now):
@@ -472,13 +499,20 @@ def plan_demo_set(*, reference, today, now):
         )
         for number, (status, training_state) in zip(DEMO_VOLUNTEER_NUMBERS, mix, strict=True)
     ]
-    active = [plan for plan in volunteers if plan.fields["status"] == VolunteerStatus.ACTIVE]
+    sign_in = volunteers[0]
+    _ready_to_sign_in(sign_in, reference=reference, today=today)
+    active = [
+        plan
+        for plan in volunteers
+        if plan.fields["status"] == VolunteerStatus.ACTIVE and plan is not sign_in
+    ]
     for plan, (starts, ends, reason) in zip(
         active,
         [(-3, 10, "Holiday"), (14, 21, "Family commitments"), (-60, -50, "Unwell")],
         strict=False,
     ):
         plan.absences.append((today + _days(starts), today + _days(ends), reason))
+    # The sign-in volunteer supports someone first, so the app has a match and sessions.
     supporters = [
         plan
         for plan in volunteers
@@ -516,6 +550,7 @@ class DemoSummary:
     volunteers_added: int
     peers_added: int
     matches_added: int
+    history: object = None  # a demo_history.HistorySummary
 
 
 def _by_phone(model, phones):
@@ -580,8 +615,9 @@ def _write_demo_match(*, volunteer, peer, today, now):
 
 
 @transaction.atomic
-def seed_demo_set(*, today=None, now=None):
-    """Create whatever part of the demo set is missing; records already there are kept."""
+def seed_demo_set(*, today=None, now=None, coordinator=None):
+    """Create whatever part of the demo set is missing, and its history (sessions, texts,
+    wellbeing answers, follow-ups, one handled by `coordinator`); what is there is kept."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     ensure_reference_data()
@@ -605,6 +641,12 @@ def seed_demo_set(*, today=None, now=None):
         for volunteer_plan, peer_plan in plan.matches
         if peer_plan.phone in new_phones
     ]
+    history = seed_demo_history(
+        volunteers=list(volunteers.values()),
+        peers=list(peers.values()),
+        now=now,
+        coordinator=coordinator,
+    )
     return DemoSummary(
         volunteers=len(volunteers),
         peers=len(peers),
@@ -612,6 +654,7 @@ def seed_demo_set(*, today=None, now=None):
         volunteers_added=len(new_volunteers),
         peers_added=len(new_peers),
         matches_added=sum(1 for match in matches if match),
+        history=history,
     )
 
 

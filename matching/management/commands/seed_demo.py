@@ -3,6 +3,7 @@
 import argparse
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -54,7 +55,9 @@ class Command(BaseCommand):
         "Fill the database with demo data and print a coordinator's login. The demo set is "
         "40 volunteers and 60 peers across North and South Lanarkshire (fictional Scottish "
         "names, phones in Ofcom's drama range 07700 900000-900099), their training, "
-        "availability and absences, and a few active matches; the same people on every run. "
+        "availability and absences, and a few active matches with their history: sessions over "
+        "the past three months and the next two weeks, the reminders and replies about them, "
+        "wellbeing answers and open follow-ups, dated from now; the same people on every run. "
         "Safe to run again: what exists is kept and nothing is duplicated. "
         "--volunteers N and --peers M add synthetic records for benchmarks ON TOP of the demo "
         "set, written with bulk inserts; they are marked in their notes, and N and M are the "
@@ -108,7 +111,8 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        demo = demo_data.seed_demo_set()
+        coordinator = get_user_model().objects.get(email=login.email)
+        demo = demo_data.seed_demo_set(coordinator=coordinator)
         self.report_demo(demo)
         for kind, add in (
             ("volunteers", demo_data.add_synthetic_volunteers),
@@ -122,15 +126,23 @@ class Command(BaseCommand):
         self.report_app_sign_in(demo_data.ensure_app_volunteer())
 
     def report_demo(self, demo):
-        added = (
-            f"added {demo.volunteers_added} volunteers, {demo.peers_added} peers and "
-            f"{demo.matches_added} active matches"
-            if demo.volunteers_added or demo.peers_added
-            else "nothing to add"
-        )
+        added = []
+        if demo.volunteers_added or demo.peers_added:
+            added.append(
+                f"{demo.volunteers_added} volunteers, {demo.peers_added} peers and "
+                f"{demo.matches_added} active matches"
+            )
+        if demo.history:
+            history = demo.history
+            added.append(
+                f"a history of {history.sessions} sessions, {history.texts} texts, "
+                f"{history.wellbeing_answers} wellbeing answers and {history.follow_ups} "
+                "follow-ups"
+            )
         self.stdout.write(
             f"Demo set: {demo.volunteers} volunteers, {demo.peers} peers, "
-            f"{demo.active_matches} active matches; {added}."
+            f"{demo.active_matches} active matches; "
+            + (f"added {'; '.join(added)}." if added else "nothing to add.")
         )
 
     def add_synthetic(self, *, kind, add, total, batch_size):
