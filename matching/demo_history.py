@@ -32,7 +32,13 @@ from django.utils import timezone
 from community.errors import StateConflict
 from community.validated_save import save_validated
 from matching import reminders, services, texts
-from matching.follow_ups import Kind, Urgency, handle_follow_up, raise_follow_up
+from matching.follow_ups import (
+    Kind,
+    Urgency,
+    handle_follow_up,
+    raise_follow_up,
+    session_cause,
+)
 from matching.models import FollowUp, Match, Session, WellbeingCheckIn
 from messaging.models import Message, OptOut
 from volunteers.models import Volunteer
@@ -366,7 +372,7 @@ class History:
         if status == Session.Status.NO_SHOW and at in (OPEN_NO_SHOW, HANDLED_NO_SHOW):
             self._raise(
                 kind=Kind.NO_SHOW,
-                cause=f"{Kind.NO_SHOW}:session:{session.pk}",
+                cause=session_cause(Kind.NO_SHOW, session),
                 summary=f"The session of {volunteer.preferred_name} with "
                 f"{match.peer.reference} on {_when(starts_at)} did not happen: ask them both "
                 "how they are.",
@@ -412,16 +418,10 @@ class History:
                 answer=texts.declined_text(),
                 after=datetime.timedelta(minutes=rng.randint(20, 120)),
             )
-            services.decline_session(session)
-            self._raise(
-                kind=Kind.SESSION_DECLINED,
-                cause=f"{Kind.SESSION_DECLINED}:session:{session.pk}",
-                summary=f"{volunteer.preferred_name} cannot make the session with "
-                f"{match.peer.reference} on {_when(starts_at)}: find another time "
-                "or cancel it.",
-                session=session,
-                at=replied_at,
-            )
+            services.decline_session(session)  # which raises its follow-up
+            self.follow_ups += FollowUp.objects.filter(
+                cause=session_cause(Kind.SESSION_DECLINED, session)
+            ).update(raised_at=replied_at)
         elif state == AT_RISK:
             # Flagged at the deadline, as the at-risk pass does. Late in the evening no
             # session in working hours is that close: the first one tomorrow is flagged now.
@@ -429,7 +429,7 @@ class History:
             Session.objects.filter(pk=session.pk).update(at_risk_since=flagged_at)
             self._raise(
                 kind=Kind.SESSION_AT_RISK,
-                cause=f"{Kind.SESSION_AT_RISK}:session:{session.pk}",
+                cause=session_cause(Kind.SESSION_AT_RISK, session),
                 summary=f"{volunteer.preferred_name} has not confirmed the session with "
                 f"{match.peer.reference} on {_when(starts_at)}: call them.",
                 urgency=Urgency.URGENT,

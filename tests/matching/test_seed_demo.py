@@ -418,9 +418,13 @@ def test_open_follow_ups_of_each_kind_and_one_handled_with_a_note(seeded_on_tues
         FollowUp.Kind.TRAINING_LAPSED: 1,
     }
     urgent = FollowUp.objects.open().filter(urgency=FollowUp.Urgency.URGENT)
+    declined = FollowUp.objects.get(kind=FollowUp.Kind.SESSION_DECLINED)
+    # A declined session is urgent when it is less than two days away (decline_session's rule).
+    soon = declined.session.starts_at - seeded_on_tuesday < datetime.timedelta(hours=48)
     assert set(urgent.values_list("kind", flat=True)) == {
         FollowUp.Kind.SESSION_AT_RISK,
         FollowUp.Kind.WELLBEING_LOW,
+        *([FollowUp.Kind.SESSION_DECLINED] if soon else []),
     }
     handled = FollowUp.objects.handled().get()
     assert handled.kind == FollowUp.Kind.NO_SHOW
