@@ -106,12 +106,15 @@ def due_week(now):
 
 
 def _awaiting_a_reply(now):
-    """Exists: a question to the volunteer's number is waiting for its reply or to go out."""
+    """Exists: another question to the volunteer's number is waiting for its reply or to go
+    out. (Their own check-in does not count: a pass that died after texting it finds it.)"""
     return Exists(
-        Message.objects.filter(to_number=OuterRef("phone")).filter(
+        Message.objects.filter(to_number=OuterRef("phone"))
+        .filter(
             Q(question_open=True, reply_expires_at__gt=now)
             | (Q(status=Message.Status.QUEUED) & ~Q(reply_handler=""))
         )
+        .exclude(reply_handler=REPLY_HANDLER)
     )
 
 

@@ -135,6 +135,18 @@ def test_the_moment_is_london_time_across_both_clock_changes(
     assert check_in_of(volunteer, datetime.date.fromisoformat(week))
 
 
+def test_a_pass_that_died_after_texting_writes_the_check_in_without_texting_again(
+    asked, run_passes, outbox
+):
+    question = check_in_of(asked).question
+    WellbeingCheckIn.objects.all().delete()  # as if the row had never been written
+
+    run_passes()
+
+    assert texts_to(outbox, asked) == [QUESTION]
+    assert check_in_of(asked).question == question
+
+
 def test_a_moment_in_quiet_hours_waits_for_the_morning_and_keeps_its_reply_window(
     settings, time_machine, run_passes, sweep, outbox
 ):
