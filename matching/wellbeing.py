@@ -50,6 +50,12 @@ def check_in_key(volunteer_id, week):
     return f"{QUESTION_TOPIC}:{volunteer_id}:{week.isoformat()}"
 
 
+def wellbeing_cause(kind, volunteer_id, week):
+    """The cause of a wellbeing follow-up: its kind, the volunteer and the week (for two
+    silent weeks, the second), as the demo history writes them too."""
+    return f"{kind}:volunteer:{volunteer_id}:{week.isoformat()}"
+
+
 # When ------------------------------------------------------------------------------------
 
 
@@ -225,7 +231,7 @@ def record_wellbeing_answer(*, check_in, score, reply=None, now=None):
         raise_follow_up(
             kind=Kind.WELLBEING_LOW,
             urgency=Urgency.URGENT,
-            cause=f"wellbeing.low:{check_in.pk}",
+            cause=wellbeing_cause(Kind.WELLBEING_LOW, volunteer.pk, check_in.week),
             summary=f"{volunteer.preferred_name} answered {score} of 5 to the wellbeing "
             f"check-in for the week of {check_in.week:%-d %b %Y}: get in touch with them today.",
             volunteer=volunteer,
@@ -278,7 +284,7 @@ def raise_unanswered_follow_ups(*, now=None):
         .values_list("volunteer_id", "week")
     )
     runs = {
-        f"wellbeing.unanswered:{volunteer_id}:{week.isoformat()}": (volunteer_id, week)
+        wellbeing_cause(Kind.WELLBEING_UNANSWERED, volunteer_id, week): (volunteer_id, week)
         for volunteer_id, week in unanswered
         if week >= this_week - WEEK
         and (volunteer_id, week - WEEK) in unanswered

@@ -332,6 +332,8 @@ def test_1_or_2_raises_one_urgent_follow_up_and_gives_the_office_and_the_helplin
         MONDAY + HOUR,
     )
     assert follow_up.summary.startswith(f"Senga answered {score} of 5")
+    # One per volunteer and week, as the demo history raises it too.
+    assert follow_up.cause == f"wellbeing_low:volunteer:{asked.pk}:2026-11-23"
     answer = texts_to(outbox, asked)[-1]
     assert "01236 000000" in answer
     assert "Breathing Space, 0800 83 85 87" in answer
