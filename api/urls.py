@@ -5,7 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import matches, messages, peers, problems, reference_data, sessions, volunteers
+from api import (
+    matches,
+    messages,
+    peers,
+    problems,
+    reference_data,
+    sessions,
+    volunteers,
+    wellbeing,
+)
 
 
 def nested(prefix, viewset, basename):
@@ -69,6 +78,11 @@ urlpatterns = [
     ),
     *nested(
         "volunteers/<int:volunteer_id>/absences", volunteers.AbsenceViewSet, "volunteer-absence"
+    ),
+    path(
+        "volunteers/<int:volunteer_id>/wellbeing/",
+        wellbeing.WellbeingViewSet.as_view({"get": "list"}),
+        name="volunteer-wellbeing",
     ),
     *nested(
         "peers/<int:peer_id>/preferred-times",

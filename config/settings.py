@@ -340,6 +340,9 @@ SESSION_CHECK_IN_HOURS_AFTER = env_int("SESSION_CHECK_IN_HOURS_AFTER", 2)
 # line a volunteer who answers 1 or 2 is given alongside the office's number.
 WELLBEING_CHECK_IN_DAY = env("WELLBEING_CHECK_IN_DAY", "monday")
 WELLBEING_CHECK_IN_TIME = env("WELLBEING_CHECK_IN_TIME", "10:00")
+# How long the check-in awaits its answer. Short, since while it waits it holds back the
+# volunteer's other questions (a session reminder): by default 10:00 to 18:00.
+WELLBEING_REPLY_HOURS = env_int("WELLBEING_REPLY_HOURS", 8)
 HELPLINE = env("HELPLINE", "Breathing Space, 0800 83 85 87")
 
 # The weekly check-in text to peers who agreed to texts (matching/peer_check_ins.py).

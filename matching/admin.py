@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 
 from community.admin import ReadOnlyAdmin
 from matching import engine, services
-from matching.models import Exclusion, Match, Session
+from matching.models import Exclusion, Match, Session, WellbeingCheckIn
 from peers.admin import PeerAdmin, PeerReferenceSearchMixin
 from peers.models import Peer
 from volunteers.admin import VolunteerAdmin
@@ -94,6 +94,34 @@ class VolunteerWithMatchesAdmin(VolunteerAdmin):
     @admin.display(description="active matches", ordering="active_matches")
     def active_match_count(self, volunteer):
         return f"{volunteer.active_matches} of {volunteer.max_active_matches}"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Wellbeing", {"fields": ["wellbeing_answers"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "wellbeing_answers"] if obj else fields
+
+    @admin.display(description="wellbeing answers")
+    def wellbeing_answers(self, volunteer):
+        check_ins = WellbeingCheckIn.objects.filter(volunteer=volunteer)
+        latest = check_ins.answered().first()
+        answered = (
+            f"Last answer: {latest.score} of 5, week of {latest.week:%-d %b %Y}. "
+            if latest
+            else "No answers yet. "
+        )
+        url = reverse("admin:matching_wellbeingcheckin_changelist")
+        return format_html(
+            '{}{} <a href="{}?volunteer__id__exact={}">Every answer</a>',
+            answered,
+            check_ins.trend().words,
+            url,
+            volunteer.pk,
+        )
 
 
 admin.site.unregister(Peer)
@@ -625,3 +653,52 @@ class ExclusionAdmin(ThroughServicesMixin, PeerReferenceSearchMixin, admin.Model
     def delete_queryset(self, request, queryset):
         for exclusion in queryset:
             services.remove_exclusion(exclusion)
+
+
+class ScoreFilter(admin.SimpleListFilter):
+    title = "answer"
+    parameter_name = "score"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("low", "1 or 2"),
+            *((str(score), str(score)) for score in range(1, 6)),
+            ("none", "No answer"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "low":
+            return queryset.filter(score__lte=2)
+        if value == "none":
+            return queryset.filter(score__isnull=True)
+        if value in {"1", "2", "3", "4", "5"}:
+            return queryset.filter(score=int(value))
+        return queryset
+
+
+@admin.register(WellbeingCheckIn)
+class WellbeingCheckInAdmin(ReadOnlyAdmin):
+    """The weekly wellbeing answers, to read: only the volunteer's reply writes one.
+
+    Coordinators may read them even without the model's view permission (no migration has
+    granted it to their group yet): these answers are what the office most needs to see.
+    """
+
+    list_display = ["week", "volunteer", "answer", "asked_at", "answered_at"]
+    list_filter = [("volunteer", admin.RelatedOnlyFieldListFilter), ScoreFilter]
+    list_select_related = ["volunteer"]
+    search_fields = ["volunteer__preferred_name", "volunteer__full_name"]
+    date_hierarchy = "week"
+    ordering = ["-week", "volunteer__preferred_name", "pk"]
+    fields = ["volunteer", "week", "asked_at", "question", "score", "answered_at", "reply"]
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.is_coordinator
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or request.user.is_coordinator
+
+    @admin.display(description="answer", ordering="score")
+    def answer(self, check_in):
+        return "no answer" if check_in.score is None else f"{check_in.score} of 5"

@@ -21,6 +21,19 @@ from peers.models import Peer
 from volunteers.models import Volunteer
 
 
+def volunteer_cannot_be_texted(path=""):
+    """Q for a volunteer (reached by `path`, e.g. "match__volunteer__") who cannot be texted:
+    they have not agreed to texts, have no mobile number, or opted out. (It lives here, not
+    in volunteers, because opt-outs are messaging's.)"""
+    opted_out = OptOut.objects.current().filter(phone=OuterRef(f"{path}phone"))
+    return (
+        Q(**{f"{path}sms_consent": False})
+        | Q(**{f"{path}phone__isnull": True})
+        | Q(**{f"{path}phone": ""})
+        | Q(Exists(opted_out))
+    )
+
+
 class MatchQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Match.Status.ACTIVE)
@@ -183,15 +196,7 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
     def _volunteer_cannot_be_texted(self):
-        volunteer_opted_out = OptOut.objects.current().filter(
-            phone=OuterRef("match__volunteer__phone")
-        )
-        return (
-            Q(match__volunteer__sms_consent=False)
-            | Q(match__volunteer__phone__isnull=True)
-            | Q(match__volunteer__phone="")
-            | Q(Exists(volunteer_opted_out))
-        )
+        return volunteer_cannot_be_texted("match__volunteer__")
 
     def textable(self):
         """Sessions whose volunteer can be texted: they agreed to texts, have a mobile
@@ -461,9 +466,73 @@ class FollowUp(PlainText, models.Model):
         return self.handled_at is None
 
 
+def monday_of(day):
+    """The Monday of the week `day` falls in: how a wellbeing check-in's week is named."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+class WellbeingTrend(NamedTuple):
+    """How a volunteer's wellbeing answers move; see WellbeingCheckInQuerySet.trend."""
+
+    direction: str  # "higher", "lower", "steady" or "not_enough_answers"
+    words: str
+    weeks: int
+    recent_average: float | None
+    earlier_average: float | None
+
+
 class WellbeingCheckInQuerySet(models.QuerySet):
+    # Averages this far apart or more are a change; closer, the answers are steady.
+    TREND_STEP = 0.5
+
     def answered(self):
         return self.filter(score__isnull=False)
+
+    def unanswered(self, *, now=None):
+        """Check-ins whose question reached the volunteer's phone and whose reply window
+        closed without an answer. (A text that never went out was never unanswered.)"""
+        now = now or timezone.now()
+        return self.filter(
+            score__isnull=True,
+            question__status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+            question__expires_at__lte=now,
+        )
+
+    def trend(self, *, weeks=4, on=None):
+        """A `WellbeingTrend` of these check-ins (one volunteer's) on the day `on`.
+
+        The rule: the average answer of the last `weeks` weeks (this week included) against
+        the average of the `weeks` weeks before them. Averages at least TREND_STEP apart are
+        "higher" or "lower", closer ones "steady"; with no answer in either period there is
+        no trend yet. Unanswered weeks count for neither.
+        """
+        this_week = monday_of(on or timezone.localdate())
+        recent_from = this_week - datetime.timedelta(weeks=weeks - 1)
+        earlier_from = recent_from - datetime.timedelta(weeks=weeks)
+        rows = self.answered().filter(week__gte=earlier_from, week__lte=this_week)
+        recent, earlier = [], []
+        for week, score in rows.values_list("week", "score"):
+            (recent if week >= recent_from else earlier).append(score)
+        recent_average = round(sum(recent) / len(recent), 1) if recent else None
+        earlier_average = round(sum(earlier) / len(earlier), 1) if earlier else None
+        span = f"the {weeks} weeks before" if weeks > 1 else "the week before"
+        if recent_average is None or earlier_average is None:
+            return WellbeingTrend(
+                "not_enough_answers",
+                "Not enough answers yet to show a trend.",
+                weeks,
+                recent_average,
+                earlier_average,
+            )
+        difference = round(recent_average - earlier_average, 1)
+        if difference >= self.TREND_STEP:
+            direction, words = "higher", f"Higher than {span}"
+        elif difference <= -self.TREND_STEP:
+            direction, words = "lower", f"Lower than {span}"
+        else:
+            direction, words = "steady", f"Steady against {span}"
+        words += f": {recent_average:.1f} on average, was {earlier_average:.1f}."
+        return WellbeingTrend(direction, words, weeks, recent_average, earlier_average)
 
 
 class WellbeingCheckIn(models.Model):

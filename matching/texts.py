@@ -112,3 +112,35 @@ def no_show_text():
 
 def no_longer_open_text():
     return NO_LONGER_OPEN.format(sender=settings.SMS_SENDER_NAME)
+
+
+# The weekly wellbeing check-in (matching/wellbeing.py). The answer to a 1 or 2 is a
+# safeguard: it fits one segment with the default numbers, and may take two for longer ones
+# rather than lose the office's number or the helpline.
+WELLBEING_QUESTION = "{sender}: How are you doing this week? Reply 1 (struggling) to 5 (great)."
+WELLBEING_THANKS = "Thanks for letting us know how you are. Take care this week."
+WELLBEING_LOW = (
+    "Thank you for telling us. Sorry it's a hard week. {sender} will be in touch soon. "
+    "You can call us on {office_phone}, or talk to {helpline}."
+)
+WELLBEING_ALREADY_ANSWERED = "Thanks, we already have your answer for this week."
+
+
+def wellbeing_question_text():
+    return WELLBEING_QUESTION.format(sender=settings.SMS_SENDER_NAME)
+
+
+def wellbeing_thanks_text():
+    return WELLBEING_THANKS
+
+
+def wellbeing_low_text():
+    return WELLBEING_LOW.format(
+        sender=settings.SMS_SENDER_NAME,
+        office_phone=settings.OFFICE_PHONE,
+        helpline=settings.HELPLINE,
+    )
+
+
+def wellbeing_already_answered_text():
+    return WELLBEING_ALREADY_ANSWERED

@@ -132,7 +132,10 @@ class VolunteerAdmin(StatusThroughActionsMixin, PhoneSearchMixin, SpreadsheetAdm
                 ]
             },
         ),
-        ("Texts and the app", {"fields": ["sms_consent", "sms_consent_at", "user"]}),
+        (
+            "Texts and the app",
+            {"fields": ["sms_consent", "sms_consent_at", "wellbeing_opt_in", "user"]},
+        ),
         ("Notes", {"fields": ["notes"]}),
     ]
     status_help = (

@@ -294,6 +294,12 @@ class VolunteerResource(AllOrNothingResource):
         widget=YesNoWidget(),
         saves_null_values=False,
     )
+    wellbeing_opt_in = Field(
+        attribute="wellbeing_opt_in",
+        column_name="wellbeing_check_in",
+        widget=YesNoWidget(),
+        saves_null_values=False,
+    )
 
     class Meta:
         model = Volunteer
@@ -313,6 +319,7 @@ class VolunteerResource(AllOrNothingResource):
             "meets_by_phone",
             "meets_by_video",
             "sms_consent",
+            "wellbeing_opt_in",
             "notes",
         ]
         import_id_fields = ["phone"]
