@@ -679,11 +679,7 @@ class ScoreFilter(admin.SimpleListFilter):
 
 @admin.register(WellbeingCheckIn)
 class WellbeingCheckInAdmin(ReadOnlyAdmin):
-    """The weekly wellbeing answers, to read: only the volunteer's reply writes one.
-
-    Coordinators may read them even without the model's view permission (no migration has
-    granted it to their group yet): these answers are what the office most needs to see.
-    """
+    """The weekly wellbeing answers, to read: only the volunteer's reply writes one."""
 
     list_display = ["week", "volunteer", "answer", "asked_at", "answered_at"]
     list_filter = [("volunteer", admin.RelatedOnlyFieldListFilter), ScoreFilter]
@@ -692,12 +688,6 @@ class WellbeingCheckInAdmin(ReadOnlyAdmin):
     date_hierarchy = "week"
     ordering = ["-week", "volunteer__preferred_name", "pk"]
     fields = ["volunteer", "week", "asked_at", "question", "score", "answered_at", "reply"]
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or request.user.is_coordinator
-
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) or request.user.is_coordinator
 
     @admin.display(description="answer", ordering="score")
     def answer(self, check_in):
