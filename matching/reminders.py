@@ -13,8 +13,8 @@ import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from matching import texts
@@ -59,10 +59,11 @@ def send_due_reminders(*, now=None):
 
     Set-based, whatever the number of sessions: one query finds the due sessions with what
     their texts need, one `send_many` writes the texts, one UPDATE ties each session to its
-    text (and one query checks which were tied). A session is tied only if it still starts
-    when it did and still awaits its reminder: one rescheduled or cancelled meanwhile keeps
-    none, and its text is withdrawn before it can go. All in one transaction, so a pass that
-    dies halfway leaves nothing, and the idempotency keys make a pass run twice send once.
+    text (and, only if some session was not tied, one query finds which). A session is tied
+    only if it still starts when it did and still awaits its reminder: one rescheduled or
+    cancelled meanwhile keeps none, and its text is withdrawn before it can go. All in one
+    transaction, so a pass that dies halfway leaves nothing, and the idempotency keys make a
+    pass run twice send once.
     """
     now = now or timezone.now()
     horizon = now + timedelta(hours=settings.SESSION_REMINDER_HOURS, days=1)
@@ -128,28 +129,44 @@ def _tie_reminders(asked):
     about; withdraw the texts that no session took. Returns how many sessions took one."""
     if not asked:
         return 0
-    Session.objects.filter(
-        pk__in=[session["pk"] for session, _ in asked],
-        status=Session.Status.SCHEDULED,
-        reminder__isnull=True,
-    ).update(
-        reminder=Case(
-            *(
-                When(pk=session["pk"], starts_at=session["starts_at"], then=Value(message.pk))
-                for session, message in asked
-            ),
-            default=None,
-        )
-    )
+    tied = 0
+    # Two numbers a row: SQLite takes few parameters a query, PostgreSQL all rows at once.
+    size = (connection.features.max_query_params or 2 * len(asked)) // 2
+    for start in range(0, len(asked), size):
+        tied += _tie(asked[start : start + size])
+    if tied == len(asked):
+        return tied
     messages = {message.pk: message for _, message in asked}
-    tied = set(
+    taken = set(
         Session.objects.filter(reminder__in=list(messages)).values_list("reminder", flat=True)
     )
-    for message_id in messages.keys() - tied:  # only when a session changed during the pass
+    for message_id in messages.keys() - taken:  # only when a session changed during the pass
         close_question(
             messages[message_id], reason="Not needed: the session changed as it was reminded."
         )
-    return len(tied)
+    return len(taken)
+
+
+def _tie(asked):
+    """One UPDATE ... FROM a list of (session, text) pairs: a CASE with a branch per session
+    would cost time in the square of their number. The text's expiry is the start it was
+    written for (see `_reminder`), so a session that moved since does not take it."""
+    quote = connection.ops.quote_name
+    session, message = quote(Session._meta.db_table), quote(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(asked))
+    sql = (
+        f"WITH asked (session_id, message_id) AS (VALUES {rows}) "
+        f"UPDATE {session} SET {quote('reminder_id')} = asked.message_id "
+        f"FROM asked, {message} "
+        f"WHERE {session}.{quote('id')} = asked.session_id "
+        f"AND {message}.{quote('id')} = asked.message_id "
+        f"AND {session}.{quote('starts_at')} = {message}.{quote('expires_at')} "
+        f"AND {session}.{quote('status')} = %s AND {session}.{quote('reminder_id')} IS NULL"
+    )
+    params = [value for pair, text in asked for value in (pair["pk"], text.pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Session.Status.SCHEDULED])
+        return cursor.rowcount
 
 
 def flag_at_risk(*, now=None):
