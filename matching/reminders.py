@@ -1,20 +1,20 @@
 """Session reminders and the at-risk flag: the passes the schedule runs every few minutes.
 
-Each pass selects its work in one query. A reminder goes SESSION_REMINDER_HOURS before the
-start (at once for a session booked later than that), through messaging's outbox with a key
-tied to the session and its start time, so a pass run twice sends once. Quiet hours hold a
-reminder until they end, unless that would be after the session starts: then it goes before
-quiet hours begin (BEFORE_QUIET_HOURS ahead of them), or not at all. A session still not
-confirmed SESSION_CONFIRM_DEADLINE_HOURS before it starts is flagged at risk, with an urgent
-follow-up for the coordinator.
+Each pass is set-based: a query per kind of work, never one per session. A reminder goes
+SESSION_REMINDER_HOURS before the start (at once for a session booked later than that),
+through messaging's outbox with a key tied to the session and its start time, so a pass run
+twice sends once. Quiet hours hold a reminder until they end, unless that would be after the
+session starts: then it goes before quiet hours begin (BEFORE_QUIET_HOURS ahead of them), or
+not at all. A session still not confirmed SESSION_CONFIRM_DEADLINE_HOURS before it starts is
+flagged at risk, with an urgent follow-up for the coordinator.
 """
 
 import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from matching import texts
@@ -22,7 +22,7 @@ from matching.follow_ups import Kind, Urgency, session_follow_up, their_session
 from matching.models import FollowUp, Session
 from messaging.models import Message
 from messaging.quiet_hours import first_moment_allowed, quiet_since
-from messaging.services import close_question, send_sms
+from messaging.services import OutgoingText, close_question, send_many, send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,11 @@ REACHED = {Message.Status.SENDING, Message.Status.SENT, Message.Status.DELIVERED
 
 
 def reminder_key(session):
-    return f"{REMINDER_TOPIC}:{session.pk}:{session.starts_at.astimezone(UTC).isoformat()}"
+    return _key(session.pk, session.starts_at)
+
+
+def _key(session_id, starts_at):
+    return f"{REMINDER_TOPIC}:{session_id}:{starts_at.astimezone(UTC).isoformat()}"
 
 
 def reminder_due_at(starts_at):
@@ -51,7 +55,17 @@ def reminder_due_at(starts_at):
 
 
 def send_due_reminders(*, now=None):
-    """Text every volunteer whose session's reminder is due; returns how many were written."""
+    """Text every volunteer whose session's reminder is due; returns how many sessions were
+    given their reminder.
+
+    Set-based, whatever the number of sessions: one query finds the due sessions with what
+    their texts need, one `send_many` writes the texts, one UPDATE ties each session to its
+    text (and, only if some session was not tied, one query finds which). A session is tied
+    only if it still starts when it did and still awaits its reminder: one rescheduled or
+    cancelled meanwhile keeps none, and its text is withdrawn before it can go. All in one
+    transaction, so a pass that dies halfway leaves nothing, and the idempotency keys make a
+    pass run twice send once.
+    """
     now = now or timezone.now()
     horizon = now + timedelta(hours=settings.SESSION_REMINDER_HOURS, days=1)
     candidates = (
@@ -62,55 +76,98 @@ def send_due_reminders(*, now=None):
             starts_at__lte=horizon,
         )
         .textable()
-        .select_related("match__peer", "match__volunteer")
         .order_by("starts_at", "pk")
+        .values(
+            "pk",
+            "starts_at",
+            "mode",
+            "place",
+            phone=F("match__volunteer__phone"),
+            peer_name=F("match__peer__preferred_name"),
+        )
     )
     # A text written now goes no earlier than this.
     leaves_at = first_moment_allowed(now)
-    written = 0
-    for session in candidates:
-        if reminder_due_at(session.starts_at) > now or leaves_at >= session.starts_at:
-            continue
-        if _remind(session):
-            written += 1
-    return written
-
-
-def _remind(session):
+    due = [
+        session
+        for session in candidates
+        if reminder_due_at(session["starts_at"]) <= now and leaves_at < session["starts_at"]
+    ]
+    if not due:
+        return 0
     with transaction.atomic():
-        still_due = (
-            Session.objects.select_for_update(of=("self",))
-            .filter(
-                pk=session.pk,
-                status=Session.Status.SCHEDULED,
-                starts_at=session.starts_at,
-                reminder__isnull=True,
+        sent = send_many([_reminder(session) for session in due], topic=REMINDER_TOPIC)
+        for position, refusal in sent.refused.items():
+            logger.warning(
+                "Session %s cannot be reminded: %s", due[position]["pk"], refusal.messages[0]
             )
-            .exists()
+        asked = [
+            (session, message)
+            for session, message in zip(due, sent.messages, strict=True)
+            if message is not None
+        ]
+        return _tie_reminders(asked)
+
+
+def _reminder(session):
+    return OutgoingText(
+        to=session["phone"],
+        body=texts.reminder_text(
+            peer_name=session["peer_name"],
+            starts_at=session["starts_at"],
+            mode=session["mode"],
+            place=session["place"],
+        ),
+        idempotency_key=_key(session["pk"], session["starts_at"]),
+        reply_handler=REPLY_HANDLER,
+        context={"session_id": session["pk"], "starts_at": session["starts_at"].isoformat()},
+        expires_at=session["starts_at"],
+    )
+
+
+def _tie_reminders(asked):
+    """Make each text the reminder of its session, if the session is still as it was asked
+    about; withdraw the texts that no session took. Returns how many sessions took one."""
+    if not asked:
+        return 0
+    tied = 0
+    # Two numbers a row: SQLite takes few parameters a query, PostgreSQL all rows at once.
+    size = (connection.features.max_query_params or 2 * len(asked)) // 2
+    for start in range(0, len(asked), size):
+        tied += _tie(asked[start : start + size])
+    if tied == len(asked):
+        return tied
+    messages = {message.pk: message for _, message in asked}
+    taken = set(
+        Session.objects.filter(reminder__in=list(messages)).values_list("reminder", flat=True)
+    )
+    for message_id in messages.keys() - taken:  # only when a session changed during the pass
+        close_question(
+            messages[message_id], reason="Not needed: the session changed as it was reminded."
         )
-        if not still_due:
-            return False
-        match = session.match
-        try:
-            message = send_sms(
-                match.volunteer.phone,
-                texts.reminder_text(
-                    peer_name=match.peer.preferred_name,
-                    starts_at=session.starts_at,
-                    mode=session.mode,
-                    place=session.place,
-                ),
-                topic=REMINDER_TOPIC,
-                idempotency_key=reminder_key(session),
-                reply_handler=REPLY_HANDLER,
-                context={"session_id": session.pk, "starts_at": session.starts_at.isoformat()},
-                expires_at=session.starts_at,
-            )
-        except ValidationError as refusal:
-            logger.warning("Session %s cannot be reminded: %s", session.pk, refusal.messages[0])
-            return False
-        Session.objects.filter(pk=session.pk).update(reminder=message)
-        return True
+    return len(taken)
+
+
+def _tie(asked):
+    """One UPDATE ... FROM a list of (session, text) pairs: a CASE with a branch per session
+    would cost time in the square of their number. The text's expiry is the start it was
+    written for (see `_reminder`), so a session that moved since does not take it."""
+    quote = connection.ops.quote_name
+    session, message = quote(Session._meta.db_table), quote(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(asked))
+    sql = (
+        f"WITH asked (session_id, message_id) AS (VALUES {rows}) "
+        f"UPDATE {session} SET {quote('reminder_id')} = asked.message_id "
+        f"FROM asked, {message} "
+        f"WHERE {session}.{quote('id')} = asked.session_id "
+        f"AND {message}.{quote('id')} = asked.message_id "
+        f"AND {session}.{quote('starts_at')} = {message}.{quote('expires_at')} "
+        f"AND {session}.{quote('status')} = %s AND {session}.{quote('reminder_id')} IS NULL"
+    )
+    params = [value for pair, text in asked for value in (pair["pk"], text.pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Session.Status.SCHEDULED])
+        return cursor.rowcount
 
 
 def flag_at_risk(*, now=None):

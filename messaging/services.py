@@ -1,14 +1,16 @@
 """Sending and receiving texts: the outbox, delivery, opt-outs and replies.
 
-`send_sms` only writes a row; delivery happens in a task after the caller's transaction
-commits, and the sweep picks up anything whose enqueue was lost or whose worker died.
+`send_sms` (one text) and `send_many` (a schedule's pass: many at once, in a few queries)
+only write rows; delivery happens in a task after the caller's transaction commits, and the
+sweep picks up anything whose enqueue was lost or whose worker died.
 """
 
 import logging
 import random
 import re
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import phonenumbers
 from django.conf import settings
@@ -67,6 +69,30 @@ def check_body(body):
         )
 
 
+@dataclass(frozen=True)
+class OutgoingText:
+    """One text for `send_many`: what `send_sms` takes for each text."""
+
+    to: str
+    body: str
+    idempotency_key: str | None = None
+    reply_handler: str | None = None
+    context: dict | None = None
+    send_after: datetime | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass
+class SentTexts:
+    """What `send_many` did: for each text given, in order, its message (new, or the one its
+    idempotency key already had), or None if it was refused; `refused` maps the position of
+    each refused text to the ValidationError saying why; `new` lists the rows written."""
+
+    messages: list
+    refused: dict = field(default_factory=dict)
+    new: list = field(default_factory=list)
+
+
 def send_sms(
     to,
     body,
@@ -86,57 +112,171 @@ def send_sms(
     that opted out gets a `suppressed` row and no text, unless `despite_opt_out` (the answer
     to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
-    worth sending (it is then never sent or retried).
+    worth sending (it is then never sent or retried). Bad input raises ValidationError.
     """
-    if idempotency_key:
-        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
-    to_number = textable_number(to)
-    check_body(body)
-    if not topic:
+    text = OutgoingText(
+        to=to,
+        body=body,
+        idempotency_key=idempotency_key,
+        reply_handler=reply_handler,
+        context=context,
+        send_after=send_after,
+        expires_at=expires_at,
+    )
+    sent = send_many([text], topic=topic, quiet_hours=quiet_hours, despite_opt_out=despite_opt_out)
+    if sent.refused:
+        raise sent.refused[0]
+    return sent.messages[0]
+
+
+def send_many(texts, *, topic, quiet_hours=True, despite_opt_out=False):
+    """Put many texts in the outbox at once, by exactly `send_sms`'s rules, in a number of
+    queries that does not grow with the texts: one for the idempotency keys already used,
+    one for the opt-outs, one insert (SQLite, which limits a query's parameters, takes them in
+    chunks). Returns SentTexts.
+
+    A text that breaks a rule (a number that cannot take texts, an empty or too long body, an
+    unknown reply handler, a secret not in its body) is skipped and reported in
+    `SentTexts.refused`, so one bad number never holds back everyone else's text; a batch
+    without a topic is refused whole. Delivery is enqueued once the caller's transaction
+    commits: one task for every SMS_DELIVERY_BATCH texts due now, as each task claims a batch
+    of due texts; the sweep sends whatever those tasks leave.
+    """
+    texts = list(texts)
+    keys = {text.idempotency_key for text in texts if text.idempotency_key}
+    existing = {message.idempotency_key: message for message in _with_keys(keys)}
+    messages = [existing.get(text.idempotency_key) for text in texts]
+    if not topic and None in messages:
         raise ValidationError("Every text needs a topic, e.g. session.reminder.", code="topic")
-    if reply_handler and not replies.is_registered(reply_handler):
-        raise ValidationError(f"No reply handler is registered as {reply_handler!r}.")
     now = timezone.now()
-    send_after = max(send_after or now, now)
+    refused = {}
+    rows = []  # the new rows, one per text or per key given more than once
+    row_of = {}  # a text's position -> its place in `rows`
+    row_with_key = {}
+    for index, text in enumerate(texts):
+        if messages[index] is not None:
+            continue
+        if text.idempotency_key in row_with_key:  # as with send_sms twice: one message
+            row_of[index] = row_with_key[text.idempotency_key]
+            continue
+        try:
+            row = _outbox_row(
+                text, topic=topic, now=now, quiet_hours=quiet_hours, despite_opt_out=despite_opt_out
+            )
+        except ValidationError as refusal:
+            refused[index] = refusal
+            continue
+        row_of[index] = len(rows)
+        if text.idempotency_key:
+            row_with_key[text.idempotency_key] = len(rows)
+        rows.append(row)
+    if not despite_opt_out:
+        opted_out = _opted_out({row.to_number for row in rows})
+        for row in rows:
+            if row.to_number in opted_out:
+                _suppress(row)
+    new = _insert(rows)
+    for index, position in row_of.items():
+        messages[index] = rows[position]
+    due = [m.pk for m in new if m.status == Status.QUEUED and m.send_after <= now]
+    if due:
+        transaction.on_commit(lambda: _enqueue_batches(due))
+    return SentTexts(messages=messages, refused=refused, new=new)
+
+
+def _enqueue_batches(message_ids):
+    """One delivery task for every SMS_DELIVERY_BATCH texts: each claims its first text and
+    the oldest other due texts up to a batch (see `deliver`)."""
+    for message_id in message_ids[:: max(1, settings.SMS_DELIVERY_BATCH)]:
+        enqueue_delivery(message_id)
+
+
+def _outbox_row(text, *, topic, now, quiet_hours, despite_opt_out):
+    """The unsaved Message for one text, or ValidationError saying why it cannot go."""
+    to_number = textable_number(text.to)
+    check_body(text.body)
+    if text.reply_handler and not replies.is_registered(text.reply_handler):
+        raise ValidationError(f"No reply handler is registered as {text.reply_handler!r}.")
+    send_after = max(text.send_after or now, now)
     if quiet_hours:
         send_after = first_moment_allowed(send_after)
-    context = dict(context or {})
+    context = dict(text.context or {})
+    body = text.body
     secret = context.get(SECRET)
     if secret:
         if not isinstance(secret, str) or secret not in body:
             raise ValidationError("A text's secret must be a part of its body.", code="secret")
         body = body.replace(secret, mask_of(secret))  # the stored body never holds it
-    suppressed = not despite_opt_out and OptOut.objects.current().filter(phone=to_number).exists()
-    message = Message(
+    return Message(
         direction=Message.Direction.OUTBOUND,
         to_number=to_number,
         from_number=settings.TWILIO_FROM_NUMBER or "",
         body=body,
         topic=topic,
-        status=Status.SUPPRESSED if suppressed else Status.QUEUED,
-        idempotency_key=idempotency_key or None,
-        reply_handler=reply_handler or "",
+        status=Status.QUEUED,
+        idempotency_key=text.idempotency_key or None,
+        reply_handler=text.reply_handler or "",
         context=context,
         send_after=send_after,
-        expires_at=expires_at,
+        expires_at=text.expires_at,
         holds_in_quiet_hours=quiet_hours,
         despite_opt_out=despite_opt_out,
-        error="The number has opted out of texts." if suppressed else "",
     )
-    if suppressed:
-        _forget_secret(message)
+
+
+def _suppress(message):
+    message.status = Status.SUPPRESSED
+    message.error = "The number has opted out of texts."
+    _forget_secret(message)
+
+
+def _in_chunks(values):
+    """`values` in lists short enough for one query's parameters (SQLite limits them)."""
+    values = list(values)
+    size = connection.features.max_query_params or len(values) or 1
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _with_keys(keys):
+    return [
+        message
+        for chunk in _in_chunks(keys)
+        for message in Message.objects.filter(idempotency_key__in=chunk)
+    ]
+
+
+def _opted_out(phones):
+    current = OptOut.objects.current()
+    return {
+        phone
+        for chunk in _in_chunks(phones)
+        for phone in current.filter(phone__in=chunk).values_list("phone", flat=True)
+    }
+
+
+def _insert(rows):
+    """Write `rows`; returns those this call wrote. A row whose idempotency key another caller
+    wrote at the same moment is replaced in `rows` by that caller's message."""
+    if not rows:
+        return []
     try:
         with transaction.atomic():
-            message.save()
+            return Message.objects.bulk_create(rows)
     except IntegrityError:
-        if idempotency_key:  # the same key saved at the same moment by another caller
-            return Message.objects.get(idempotency_key=idempotency_key)
-        raise
-    if message.status == Status.QUEUED and message.send_after <= now:
-        transaction.on_commit(lambda: enqueue_delivery(message.pk))
-    return message
+        pass
+    new = []
+    for position, row in enumerate(rows):
+        row.pk = None
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            if not row.idempotency_key:
+                raise
+            rows[position] = Message.objects.get(idempotency_key=row.idempotency_key)
+            continue
+        new.append(row)
+    return new
 
 
 def enqueue_delivery(message_id):

@@ -458,20 +458,100 @@ def test_finding_no_reminder_due_among_many_sessions_is_one_query(django_assert_
         assert reminders.send_due_reminders() == 0
 
 
-def test_each_due_reminder_costs_the_same_few_queries(django_assert_max_num_queries, queue):
-    texted_session(NOW + 2 * HOUR)
+@pytest.mark.parametrize("count", [3, 30])
+def test_reminding_many_sessions_costs_the_queries_of_reminding_one(count, queue):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    texted_session(NOW + 2 * HOUR)
     with CaptureQueriesContext(connection) as one:
         assert reminders.send_due_reminders() == 1
     Message.objects.all().delete()
     Session.objects.all().delete()
-    for hour in range(2, 5):
+    for minutes in range(count):
+        texted_session(NOW + 2 * HOUR + minutes * datetime.timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as many:
+        assert reminders.send_due_reminders() == count
+    assert len(many) == len(one)
+    assert Session.objects.filter(reminder__isnull=True).count() == 0
+
+
+def _changing_the_session_as_it_is_reminded(monkeypatch, change):
+    """Run `change` after the pass chose its sessions and before it writes their texts."""
+    real = reminders.send_many
+
+    def send_many(texts, **options):
+        change()
+        return real(texts, **options)
+
+    monkeypatch.setattr(reminders, "send_many", send_many)
+
+
+def test_a_session_rescheduled_as_it_is_reminded_gets_no_stale_reminder(run_passes, outbox):
+    session = texted_session(NOW + 5 * HOUR, mode="phone", place="")
+    other = texted_session(NOW + 6 * HOUR)
+    with pytest.MonkeyPatch.context() as patch:
+        _changing_the_session_as_it_is_reminded(
+            patch,
+            lambda: services.reschedule_session(
+                session, starts_at=NOW + 9 * HOUR, ends_at=NOW + 10 * HOUR
+            ),
+        )
+        assert run_passes()["reminded"] == 1
+
+    assert [text["to"] for text in outbox] == [other.match.volunteer.phone]
+    session.refresh_from_db()
+    assert session.reminder is None
+    stale = Message.objects.get(context__session_id=session.pk)
+    assert stale.status == Message.Status.FAILED
+    assert not stale.idempotency_key.startswith(reminders.REMINDER_TOPIC)
+
+    run_passes()
+    assert "at 21:00, by phone" in outbox[-1]["body"]
+    session.refresh_from_db()
+    assert session.reminder.body == outbox[-1]["body"]
+
+
+def test_a_session_cancelled_as_it_is_reminded_gets_no_reminder(run_passes, outbox):
+    session = texted_session(NOW + 5 * HOUR)
+    with pytest.MonkeyPatch.context() as patch:
+        _changing_the_session_as_it_is_reminded(
+            patch, lambda: services.cancel_session(session, reason="Sam is unwell.")
+        )
+        assert run_passes()["reminded"] == 0
+
+    assert outbox == []
+    session.refresh_from_db()
+    assert (session.status, session.reminder) == (Session.Status.CANCELLED, None)
+    assert Message.objects.get().status == Message.Status.FAILED
+
+
+def test_a_pass_that_died_halfway_sends_each_reminder_once_when_it_runs_again(run_passes, outbox):
+    for hour in range(2, 6):
         texted_session(NOW + hour * HOUR)
-    with CaptureQueriesContext(connection) as three:
-        assert reminders.send_due_reminders() == 3
-    assert len(three) == 1 + 3 * (len(one) - 1)
+
+    def dies(asked):
+        raise RuntimeError("the worker stopped halfway through the pass")
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(reminders, "_tie_reminders", dies)
+        run_passes()
+    assert outbox == []
+    assert not Message.objects.exists()
+
+    run_passes()
+    run_passes()
+    assert len(outbox) == 4
+    assert Session.objects.filter(reminder__isnull=False).count() == 4
+
+
+def test_a_volunteer_whose_number_cannot_take_texts_holds_back_no_one_else(run_passes, outbox):
+    landline = texted_session(NOW + 3 * HOUR, match__volunteer__phone="+441236440000")
+    texted_session(NOW + 4 * HOUR)
+    run_passes()
+    assert len(outbox) == 1
+    landline.refresh_from_db()
+    assert landline.reminder is None
 
 
 # The schedule ----------------------------------------------------------------------------

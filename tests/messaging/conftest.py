@@ -1,6 +1,6 @@
 import pytest
 
-from messaging import backends, services
+from messaging import backends, services, tasks
 
 
 @pytest.fixture
@@ -11,8 +11,9 @@ def outbox():
 
 @pytest.fixture
 def queue(monkeypatch):
-    """The task queue, in line: an enqueued delivery runs at once; `queue.enqueued` lists
-    the message ids handed to it."""
+    """The task queue, in line: an enqueued delivery runs at once, as the worker runs it (a
+    batch of up to SMS_DELIVERY_BATCH due texts); `queue.enqueued` lists the message ids
+    handed to it."""
 
     class InlineQueue:
         def __init__(self):
@@ -20,7 +21,7 @@ def queue(monkeypatch):
 
         def __call__(self, func, message_id, **options):
             self.enqueued.append(message_id)
-            services.deliver(message_id)
+            tasks.deliver_message(message_id)
 
     inline = InlineQueue()
     monkeypatch.setattr(services, "async_task", inline)

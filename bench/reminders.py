@@ -1,0 +1,357 @@
+"""How long one pass of each session schedule takes over many upcoming sessions.
+
+Run from anywhere: .venv/bin/python bench/reminders.py [--sizes 10000,100000]
+
+Against PostgreSQL (by default postgres://postgres@127.0.0.1:5432, trust auth; --postgres),
+in the database peerpath_bench_reminders (--database; a name without "bench" is refused).
+For each size N it drops and creates the database, migrates it and seeds, with bulk_create,
+N upcoming sessions over the 14 days from tomorrow, starting on the half hour from 09:00 to
+16:30 London time, four for each active match, two matches for each volunteer; 98% of the
+volunteers agreed to texts and have a mobile number, 1% did not agree and 1% texted STOP.
+Then VACUUM ANALYZE.
+
+Then, in a process of its own, with the clock set by time-machine to each pass's moment
+(MOMENTS: 08:30 tomorrow, when every session of tomorrow is due its reminder at once, about
+1/14 of them, and the next 4 hours are at the at-risk deadline), it runs each pass of
+matching.tasks.PASSES once, in order, and prints its seconds, the queries it made
+(CaptureQueriesContext), the enqueues among them and the texts it queued; then the same
+pass again at the same moment, which must queue nothing. SMS_BACKEND is locmem and no worker
+runs: deliveries are enqueued to django-q2's ORM broker, one row per SMS_DELIVERY_BATCH texts,
+and nothing takes them. Those enqueue INSERTs are counted apart from the pass's own queries,
+which must be the same at every size (with Redis as the broker they are not SQL at all).
+
+A new pass in PASSES is measured too: give it a moment in MOMENTS if 08:30 tomorrow gives
+it no work (and seed what it needs, such as past sessions, in `seed`).
+"""
+
+import argparse
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.commands import manage, sizes  # noqa: E402
+
+DEFAULT_SIZES = (10_000, 100_000)
+LONDON = ZoneInfo("Europe/London")
+DAYS = 14
+SLOTS = [(hour, minute) for hour in range(9, 17) for minute in (0, 30)]  # 09:00 to 16:30
+SESSIONS_PER_MATCH = 4
+MATCHES_PER_VOLUNTEER = 2
+AIM_SECONDS = 30
+PLACES = ["Coatbridge library", "Airdrie Community Centre", "Wishaw Sports Centre"]
+NAMES = ["Sam", "Alex", "Jordan", "Morgan", "Jamie", "Robbie", "Kirsty", "Ailsa"]
+
+
+def moment(day, hour, minute=0):
+    """`day` days after the first day of sessions (0 is the first), at the London time."""
+    first = date.fromisoformat(os.environ["BENCH_FIRST_DAY"])
+    local = datetime.combine(first + timedelta(days=day), datetime.min.time(), tzinfo=LONDON)
+    return local.replace(hour=hour, minute=minute)
+
+
+# When each pass has real work; a pass not listed runs at DEFAULT_MOMENT.
+DEFAULT_MOMENT = (0, 8, 30)
+MOMENTS = {
+    "reminded": (0, 8, 30),
+    "flagged_at_risk": (0, 8, 30),
+}
+
+
+def options():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--sizes", type=sizes, default=list(DEFAULT_SIZES), help="Upcoming sessions seeded.")
+    add(
+        "--postgres",
+        default="postgres://postgres@127.0.0.1:5432",
+        help="PostgreSQL server, as a URL without a database.",
+    )
+    add("--database", default="peerpath_bench_reminders", help="Dropped and made again.")
+    add("--show-queries", action="store_true", help="Print the start of each pass's queries.")
+    add("--child", choices=["seed", "measure"], help=argparse.SUPPRESS)
+    add("--size", type=int, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if "bench" not in arguments.database:
+        parser.error(f"“{arguments.database}” is dropped and made again: use a name with bench.")
+    return arguments
+
+
+# Databases ---------------------------------------------------------------------------------
+
+
+def environment(arguments, first_day):
+    return {
+        **{key: value for key, value in os.environ.items() if key != "REDIS_URL"},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(PROJECT),
+        "DATABASE_URL": f"{arguments.postgres}/{arguments.database}",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "SMS_BACKEND": "locmem",
+        "BENCH_FIRST_DAY": first_day.isoformat(),
+    }
+
+
+def prepare(arguments, *, size, env):
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(f"{arguments.postgres}/postgres", autocommit=True) as connection:
+        name = sql.Identifier(arguments.database)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    started = time.perf_counter()
+    print(f"Created {arguments.database}; migrating and seeding {size:,} sessions ...", flush=True)
+    manage("migrate", "--no-input", environment=env)
+    said = run_child("seed", env=env, size=size)["said"]
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+    print(f"{said} Seeded in {time.perf_counter() - started:.1f} s.", flush=True)
+
+
+def run_child(kind, *, env, size):
+    finished = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--size", str(size)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if finished.returncode != 0:
+        sys.exit(f"The {kind} step failed:\n{finished.stderr[-4000:]}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+# In the child process ----------------------------------------------------------------------
+
+
+def child(arguments):
+    # Run as a script, this file's folder comes first on the path, and bench/matching.py would
+    # hide the matching app: put the project first instead.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [str(PROJECT), *(p for p in sys.path if Path(p or ".").resolve() != here)]
+    import django
+
+    django.setup()
+    result = {"said": seed(arguments.size)} if arguments.child == "seed" else measure()
+    print(json.dumps(result))
+
+
+def seed(size):
+    """Volunteers, peers, active matches and `size` upcoming sessions; see the docstring."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from community.models import Area
+    from matching.models import Match, Session
+    from messaging.models import OptOut
+    from peers.models import Peer
+    from volunteers.models import Volunteer
+
+    now = timezone.now()
+    areas = list(Area.objects.order_by("pk"))
+    matches = math.ceil(size / SESSIONS_PER_MATCH)
+    volunteers = math.ceil(matches / MATCHES_PER_VOLUNTEER)
+    batch = 5000
+    with transaction.atomic():
+        made = Volunteer.objects.bulk_create(
+            (
+                Volunteer(
+                    preferred_name=NAMES[number % len(NAMES)],
+                    full_name=f"{NAMES[number % len(NAMES)]} Bench {number}",
+                    phone=f"+447911{number:06d}",
+                    area=areas[number % len(areas)],
+                    status=Volunteer.Status.ACTIVE,
+                    max_active_matches=MATCHES_PER_VOLUNTEER,
+                    sms_consent=number % 100 != 0,
+                    sms_consent_at=now if number % 100 != 0 else None,
+                )
+                for number in range(volunteers)
+            ),
+            batch_size=batch,
+        )
+        OptOut.objects.bulk_create(
+            OptOut(phone=volunteer.phone, word="STOP")
+            for number, volunteer in enumerate(made)
+            if number % 100 == 1
+        )
+        peers = Peer.objects.bulk_create(
+            (
+                Peer(
+                    preferred_name=NAMES[(number + 3) % len(NAMES)],
+                    full_name=f"Peer Bench {number}",
+                    area=areas[number % len(areas)],
+                    status=Peer.Status.MATCHED,
+                )
+                for number in range(matches)
+            ),
+            batch_size=batch,
+        )
+        started_on = timezone.localdate() - timedelta(days=30)
+        active = Match.objects.bulk_create(
+            (
+                Match(
+                    peer=peer,
+                    volunteer=made[number // MATCHES_PER_VOLUNTEER],
+                    status=Match.Status.ACTIVE,
+                    proposed_at=now,
+                    decided_at=now,
+                    started_on=started_on,
+                )
+                for number, peer in enumerate(peers)
+            ),
+            batch_size=batch,
+        )
+        Session.objects.bulk_create(
+            (session(number, active) for number in range(size)), batch_size=batch
+        )
+    return (
+        f"{size:,} sessions of {matches:,} active matches, {volunteers:,} volunteers "
+        f"({volunteers - len(range(0, volunteers, 100)) - len(range(1, volunteers, 100)):,} "
+        "can be texted)."
+    )
+
+
+def session(number, matches):
+    """The `number`th session: its match's next of four, spread over the days and slots."""
+    from matching.models import Session
+
+    count = len(matches)
+    match, nth = number % count, number // count
+    day = (match + nth * (DAYS // SESSIONS_PER_MATCH)) % DAYS
+    hour, minute = SLOTS[(match // DAYS + nth) % len(SLOTS)]
+    starts_at = moment(day, hour, minute)
+    kind = number % 10
+    mode = "in_person" if kind < 7 else ("phone" if kind < 9 else "video")
+    return Session(
+        match=matches[match],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        mode=mode,
+        place=PLACES[number % len(PLACES)] if mode == "in_person" else "",
+    )
+
+
+def measure():
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from matching.models import Session
+    from matching.tasks import PASSES
+    from messaging.models import Message
+
+    def run(name, work):
+        last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            result = work()
+            seconds = time.perf_counter() - started
+        enqueues = sum("django_q_ormq" in query["sql"] for query in captured)
+        new = Message.objects.filter(pk__gt=last)
+        return {
+            "sql": [
+                f"{float(q['time']):7.3f} s  {q['sql'][:100]}"
+                for q in captured
+                if "django_q_ormq" not in q["sql"]
+            ],
+            "seconds": seconds,
+            "queries": len(captured) - enqueues,
+            "enqueues": enqueues,
+            "queued": new.filter(status=Message.Status.QUEUED).count(),
+            "suppressed": new.filter(status=Message.Status.SUPPRESSED).count(),
+            "result": result,
+        }
+
+    measured = {"sessions": Session.objects.count(), "passes": []}
+    for name, work in PASSES:
+        when = moment(*MOMENTS.get(name, DEFAULT_MOMENT))
+        with time_machine.travel(when, tick=True):
+            first = run(name, work)
+            again = run(name, work)
+        measured["passes"].append(
+            {"name": name, "at": when.isoformat(), "first": first, "again": again}
+        )
+    return measured
+
+
+# Reporting ---------------------------------------------------------------------------------
+
+
+def main():
+    arguments = options()
+    if arguments.child:
+        child(arguments)
+        return
+    from bench.matching import others_busy
+
+    busy = others_busy()
+    if busy is not None:
+        print(f"Before starting, {busy:.0%} of the CPUs' time is in use by other work.")
+        if busy > 0.15:
+            print("Warning: the machine is busy, so the times will be high and noisy.")
+    first_day = date.today() + timedelta(days=1)
+    env = environment(arguments, first_day)
+    results = []
+    for size in arguments.sizes:
+        prepare(arguments, size=size, env=env)
+        results.append(run_child("measure", env=env, size=size))
+
+    print()
+    print(
+        "One pass of each schedule (matching.tasks.PASSES), then the same pass again at the "
+        "same moment; PostgreSQL, SMS_BACKEND=locmem, no worker."
+    )
+    print(
+        f"{'sessions':>9} {'pass':<16} {'at (UTC)':<17} {'seconds':>8} {'queries':>8} "
+        f"{'enqueues':>9} {'queued':>7} {'result':>7}  {'again: s':>8} {'queries':>8} "
+        f"{'queued':>7}  aim"
+    )
+    for found in results:
+        for each in found["passes"]:
+            first, again = each["first"], each["again"]
+            met = "met" if first["seconds"] < AIM_SECONDS else "MISSED"
+            at = datetime.fromisoformat(each["at"]).astimezone(ZoneInfo("UTC"))
+            print(
+                f"{found['sessions']:>9,} {each['name']:<16} {at:%Y-%m-%d %H:%M}  "
+                f"{first['seconds']:>8.2f} {first['queries']:>8} {first['enqueues']:>9} "
+                f"{first['queued']:>7,} {first['result']!s:>7}  {again['seconds']:>8.2f} "
+                f"{again['queries']:>8} {again['queued']:>7,}  < {AIM_SECONDS} s: {met}"
+            )
+    if arguments.show_queries:
+        for found in results:
+            for each in found["passes"]:
+                print(f"\n{found['sessions']:,} sessions, {each['name']}, first run:")
+                for statement in each["first"]["sql"]:
+                    print(f"  {statement}")
+    by_pass = {}
+    for found in results:
+        for each in found["passes"]:
+            by_pass.setdefault(each["name"], set()).add(each["first"]["queries"])
+    growing = [name for name, counts in by_pass.items() if len(counts) > 1]
+    print()
+    if len(results) > 1:
+        print(
+            "Queries of each pass at every size: "
+            + ("the same." if not growing else f"DIFFERENT for {', '.join(growing)}.")
+        )
+    print(
+        "Enqueues are django-q2 ORM broker INSERTs, one per SMS_DELIVERY_BATCH texts due now, "
+        "run as the pass commits."
+    )
+
+
+if __name__ == "__main__":
+    main()
