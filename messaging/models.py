@@ -11,6 +11,9 @@ from community.phones import PhoneField
 # it back in the text as it leaves for the phone, and it is dropped once the text is sent or
 # given up on.
 SECRET = "secret"
+# A context key: when set, a failed text waits for nobody (a sign-in code: the person just
+# asks for another), so it is not put in front of the coordinator.
+NOBODY_CHASES = "nobody_chases_failure"
 
 
 def mask_of(secret):
@@ -50,6 +53,7 @@ class Message(models.Model):
         UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Not sent (opted out)"
+        WITHDRAWN = "withdrawn", "Not sent (no longer needed)"
         RECEIVED = "received", "Received"
 
     direction = models.CharField(max_length=10, choices=Direction.choices)
@@ -122,6 +126,7 @@ class Message(models.Model):
                             "undelivered",
                             "failed",
                             "suppressed",
+                            "withdrawn",
                         ],
                     )
                     | Q(direction="inbound", status="received")
@@ -151,8 +156,11 @@ class Message(models.Model):
 
     @property
     def shown_context(self):
-        """The context without its secret: what a coordinator may see."""
-        return {key: value for key, value in self.context.items() if key != SECRET}
+        """The context without its secret (or messaging's own flags): what a coordinator may
+        see."""
+        return {
+            key: value for key, value in self.context.items() if key not in {SECRET, NOBODY_CHASES}
+        }
 
     @property
     def phone(self):

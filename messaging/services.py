@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from community.phones import normalise_phone, to_phone
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
-from messaging.models import SECRET, Message, OptOut, mask_of
+from messaging.models import NOBODY_CHASES, SECRET, Message, OptOut, mask_of
 from messaging.provider_errors import UNSUBSCRIBED
 from messaging.quiet_hours import first_moment_allowed
 from messaging.segments import count_segments
@@ -29,6 +29,8 @@ from messaging.segments import count_segments
 logger = logging.getLogger(__name__)
 
 Status = Message.Status
+# How a sent text ends when it never reached the phone: the coordinator is told.
+NOT_DELIVERED = {Status.FAILED, Status.UNDELIVERED}
 MAX_SEGMENTS = 10
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
@@ -79,6 +81,7 @@ def send_sms(
     expires_at=None,
     quiet_hours=True,
     despite_opt_out=False,
+    chase_if_not_delivered=True,
 ):
     """Put a text in the outbox; it is sent once the caller's transaction commits.
 
@@ -86,7 +89,9 @@ def send_sms(
     that opted out gets a `suppressed` row and no text, unless `despite_opt_out` (the answer
     to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
-    worth sending (it is then never sent or retried).
+    worth sending (it is then never sent or retried). A text that fails or is not delivered
+    needs the coordinator's attention, unless `chase_if_not_delivered=False` (a sign-in code:
+    the person just asks for another).
     """
     if idempotency_key:
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
@@ -103,6 +108,8 @@ def send_sms(
     if quiet_hours:
         send_after = first_moment_allowed(send_after)
     context = dict(context or {})
+    if not chase_if_not_delivered:
+        context[NOBODY_CHASES] = True
     secret = context.get(SECRET)
     if secret:
         if not isinstance(secret, str) or secret not in body:
@@ -147,8 +154,10 @@ def enqueue_delivery(message_id):
         logger.exception("Could not enqueue message %s; the sweep will send it.", message_id)
 
 
+@transaction.atomic
 def resend(message):
-    """Send a failed text again as a new message with a new key."""
+    """Send a failed text again as a new message with a new key; the failed one is then
+    handled."""
     if message.direction != Message.Direction.OUTBOUND or message.status not in {
         Status.FAILED,
         Status.UNDELIVERED,
@@ -159,7 +168,7 @@ def resend(message):
             f"Only failed or undelivered texts can be sent again; this one is {message.status}.",
             code="not_failed",
         )
-    return send_sms(
+    again = send_sms(
         message.to_number,
         message.body,
         topic=message.topic,
@@ -167,6 +176,10 @@ def resend(message):
         reply_handler=message.reply_handler or None,
         context=message.context,
     )
+    if message.needs_attention:
+        # Sending it again is what the failure needed; the new text is chased if it fails too.
+        mark_handled(message, note=f"Sent again as text {again.pk}")
+    return again
 
 
 # Delivery --------------------------------------------------------------------------------
@@ -262,6 +275,15 @@ def _finish(message, status, *, error="", code=None, sid=None):
     message.status = status
     message.status_changed_at = now
     fields = ["status", "status_changed_at"]
+    if (
+        status in NOT_DELIVERED
+        and message.direction == Message.Direction.OUTBOUND
+        and not message.context.get(NOBODY_CHASES)
+        and message.handled_at is None
+    ):
+        # A text that never reached the phone: someone may be waiting for it.
+        message.needs_attention = True
+        fields.append("needs_attention")
     if status != Status.QUEUED:
         fields += _forget_secret(message)
     if error or code:
@@ -277,7 +299,10 @@ def _finish(message, status, *, error="", code=None, sid=None):
             # It went after all: an earlier attempt's error no longer describes it.
             message.error, message.error_code = "", None
             fields += ["error", "error_code"]
-    if status in {Status.FAILED, Status.SUPPRESSED, Status.QUEUED} and message.question_open:
+    if (
+        status in {Status.FAILED, Status.SUPPRESSED, Status.WITHDRAWN, Status.QUEUED}
+        and message.question_open
+    ):
         message.question_open = False
         message.reply_expires_at = None
         fields += ["question_open", "reply_expires_at"]
@@ -658,7 +683,8 @@ def _release_next_question(phone, now, *, held_until):
 def close_question(message, *, reason):
     """The question `message` asked no longer counts (what it asked about has changed).
 
-    Not sent yet: it never will be (failed, with `reason`). Sent and awaiting its reply: the
+    Not sent yet: it never will be (withdrawn, with `reason`: no delivery problem, nobody
+    needs to chase it). Sent and awaiting its reply: the
     reply is no longer awaited, and a question held behind it is sent. Its idempotency key is
     set free, so the same question asked again later is a new text. Returns the message.
     """
@@ -668,7 +694,7 @@ def close_question(message, *, reason):
         message.idempotency_key = f"closed:{message.pk}:{message.idempotency_key}"[:200]
         message.save(update_fields=["idempotency_key"])
     if message.status == Status.QUEUED:
-        _finish(message, Status.FAILED, error=reason)
+        _finish(message, Status.WITHDRAWN, error=reason)
     elif message.question_open:
         held_until = message.reply_expires_at
         message.question_open = False
@@ -737,6 +763,7 @@ def answer_reply(reply, *, body, by=None):
 
 @transaction.atomic
 def mark_handled(reply, *, note="", by=None):
+    """Take a text out of the coordinator's attention: a reply read, a failed text seen to."""
     if not reply.needs_attention:
         from community.errors import StateConflict
 
