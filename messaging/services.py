@@ -266,7 +266,7 @@ def _forget_secret(message):
     changed."""
     if SECRET not in message.context:
         return []
-    message.context = message.shown_context
+    message.context = {key: value for key, value in message.context.items() if key != SECRET}
     return ["context"]
 
 
