@@ -5,7 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from api import matches, messages, peers, problems, reference_data, sessions, volunteers
+from api import (
+    follow_ups,
+    matches,
+    messages,
+    peers,
+    problems,
+    reference_data,
+    sessions,
+    volunteers,
+)
 
 
 def nested(prefix, viewset, basename):
@@ -53,6 +62,7 @@ router.register("opt-outs", messages.OptOutViewSet, basename="opt-out")
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("exclusions", matches.ExclusionViewSet, basename="exclusion")
 router.register("sessions", sessions.SessionViewSet, basename="session")
+router.register("follow-ups", follow_ups.FollowUpViewSet, basename="follow-up")
 
 app_name = "api"
 urlpatterns = [
