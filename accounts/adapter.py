@@ -237,7 +237,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 expires_at=timezone.now() + timedelta(seconds=timeout),
                 context={SECRET: code},  # the log shows only its mask, and drops it once sent
                 # A code that never arrives needs nobody from the office: they ask again.
-                chase_if_not_delivered=False,
+                attention_if_not_delivered=False,
             )
         except ValidationError as refused:
             # Say nothing different to the caller: the answer must not tell whether the number

@@ -11,9 +11,6 @@ from community.phones import PhoneField
 # it back in the text as it leaves for the phone, and it is dropped once the text is sent or
 # given up on.
 SECRET = "secret"
-# A context key: when set, a failed text waits for nobody (a sign-in code: the person just
-# asks for another), so it is not put in front of the coordinator.
-NOBODY_CHASES = "nobody_chases_failure"
 
 
 def mask_of(secret):
@@ -74,6 +71,11 @@ class Message(models.Model):
     despite_opt_out = models.BooleanField(
         default=False,
         help_text="Sent even to a number that opted out: the answer to its own HELP.",
+    )
+    attention_if_not_delivered = models.BooleanField(
+        default=True,
+        help_text="If it fails or is not delivered, the coordinator is told (not for a "
+        "sign-in code: the person just asks for another).",
     )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     reply_handler = models.CharField(
@@ -156,11 +158,8 @@ class Message(models.Model):
 
     @property
     def shown_context(self):
-        """The context without its secret (or messaging's own flags): what a coordinator may
-        see."""
-        return {
-            key: value for key, value in self.context.items() if key not in {SECRET, NOBODY_CHASES}
-        }
+        """The context without its secret: what a coordinator may see."""
+        return {key: value for key, value in self.context.items() if key != SECRET}
 
     @property
     def phone(self):

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from community.phones import normalise_phone, to_phone
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
-from messaging.models import NOBODY_CHASES, SECRET, Message, OptOut, mask_of
+from messaging.models import SECRET, Message, OptOut, mask_of
 from messaging.provider_errors import UNSUBSCRIBED
 from messaging.quiet_hours import first_moment_allowed
 from messaging.segments import count_segments
@@ -81,7 +81,7 @@ def send_sms(
     expires_at=None,
     quiet_hours=True,
     despite_opt_out=False,
-    chase_if_not_delivered=True,
+    attention_if_not_delivered=True,
 ):
     """Put a text in the outbox; it is sent once the caller's transaction commits.
 
@@ -90,7 +90,7 @@ def send_sms(
     to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
     worth sending (it is then never sent or retried). A text that fails or is not delivered
-    needs the coordinator's attention, unless `chase_if_not_delivered=False` (a sign-in code:
+    needs the coordinator's attention, unless `attention_if_not_delivered=False` (a sign-in code:
     the person just asks for another).
     """
     if idempotency_key:
@@ -108,8 +108,6 @@ def send_sms(
     if quiet_hours:
         send_after = first_moment_allowed(send_after)
     context = dict(context or {})
-    if not chase_if_not_delivered:
-        context[NOBODY_CHASES] = True
     secret = context.get(SECRET)
     if secret:
         if not isinstance(secret, str) or secret not in body:
@@ -130,6 +128,7 @@ def send_sms(
         expires_at=expires_at,
         holds_in_quiet_hours=quiet_hours,
         despite_opt_out=despite_opt_out,
+        attention_if_not_delivered=attention_if_not_delivered,
         error="The number has opted out of texts." if suppressed else "",
     )
     if suppressed:
@@ -175,6 +174,7 @@ def resend(message):
         idempotency_key=f"resend:{message.pk}",
         reply_handler=message.reply_handler or None,
         context=message.context,
+        attention_if_not_delivered=message.attention_if_not_delivered,
     )
     if message.needs_attention:
         # Sending it again is what the failure needed; the new text is chased if it fails too.
@@ -266,7 +266,7 @@ def _forget_secret(message):
     changed."""
     if SECRET not in message.context:
         return []
-    message.context = {key: value for key, value in message.context.items() if key != SECRET}
+    message.context = message.shown_context
     return ["context"]
 
 
@@ -278,7 +278,7 @@ def _finish(message, status, *, error="", code=None, sid=None):
     if (
         status in NOT_DELIVERED
         and message.direction == Message.Direction.OUTBOUND
-        and not message.context.get(NOBODY_CHASES)
+        and message.attention_if_not_delivered
         and message.handled_at is None
     ):
         # A text that never reached the phone: someone may be waiting for it.

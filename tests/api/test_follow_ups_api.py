@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from matching.follow_ups import Kind, Urgency, handle_follow_up, raise_follow_up, raise_for_texts
 from matching.models import FollowUp
-from messaging import services
+from messaging import backends, services
 from tests.api.conftest import problem_of
 from tests.factories import SessionFactory, UserFactory, VolunteerFactory
 
@@ -271,3 +271,22 @@ def test_a_body_that_is_not_an_object_is_a_400(api):
     assert problem_of(response)["status"] == 400
     chosen.refresh_from_db()
     assert chosen.is_open
+
+
+def test_the_message_log_shows_a_failed_sent_text_among_those_needing_attention(api, monkeypatch):
+    def refuse(self, message):
+        raise backends.SendFailed("Unreachable", code=30003, transient=False)
+
+    monkeypatch.setattr(backends.LocmemBackend, "send", refuse)
+    lost = services.send_sms("+447700900123", "Your session is tomorrow.", topic="test")
+    services.deliver(lost.pk)
+    withdrawn = services.send_sms("+447700900124", "Your session is tomorrow.", topic="test")
+    services.close_question(withdrawn, reason="Not needed: the session was rescheduled.")
+
+    waiting = api.get("/api/v1/messages/", {"needs_attention": "true"}).json()["results"]
+    not_sent = api.get("/api/v1/messages/", {"status": "withdrawn"}).json()["results"]
+
+    assert [(row["id"], row["direction"], row["status"]) for row in waiting] == [
+        (lost.pk, "outbound", "failed")
+    ]
+    assert [row["id"] for row in not_sent] == [withdrawn.pk]
