@@ -236,6 +236,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 quiet_hours=False,
                 expires_at=timezone.now() + timedelta(seconds=timeout),
                 context={SECRET: code},  # the log shows only its mask, and drops it once sent
+                # A code that never arrives needs nobody from the office: they ask again.
+                attention_if_not_delivered=False,
             )
         except ValidationError as refused:
             # Say nothing different to the caller: the answer must not tell whether the number

@@ -159,7 +159,9 @@ class MessageSerializer(StrictModelSerializer):
         extra_kwargs = {
             "status": {
                 "help_text": "Sent texts: queued, sending, sent, delivered, undelivered, "
-                "failed, or suppressed (not sent: the number opted out). Received: received."
+                "failed, suppressed (not sent: the number opted out), or withdrawn (not sent: "
+                "no longer needed, e.g. the reminder of a session since moved). Received: "
+                "received."
             },
             "topic": {"help_text": "What the text is for, e.g. session.reminder."},
             "error_code": {"help_text": "The provider's error code, e.g. 21211."},
@@ -170,7 +172,8 @@ class MessageSerializer(StrictModelSerializer):
             "attempts": {"help_text": "How many times sending was tried."},
             "send_after": {"help_text": "Not sent before this (quiet hours, retries)."},
             "needs_attention": {
-                "help_text": "A received text that waits for a coordinator (it is in the inbox)."
+                "help_text": "Waits for a coordinator: a received text in the inbox, or a sent "
+                "text that failed or was not delivered (also a follow-up)."
             },
         }
 
@@ -210,7 +213,8 @@ class MessageFilter(django_filters.FilterSet):
         label="Texts to or from this number, in any common UK form (07700 900123).",
     )
     needs_attention = YesNoFilter(
-        label="Only received texts in the inbox (true), or only the others (false)."
+        label="Only texts waiting for a coordinator (true): received texts in the inbox and "
+        "sent texts that failed or were not delivered; or only the others (false)."
     )
     created_after = django_filters.DateFilter(
         field_name="created_at",
@@ -327,7 +331,8 @@ class InboxViewSet(ReadViewSet):
     """Received texts that need a coordinator: replies no rule could read, and texts that
     answered no question. The list holds those still needing attention, the longest waiting
     first; any received text can be read by its id, handled or not. Answer one through the
-    outbox, or mark it handled."""
+    outbox, or mark it handled. (Sent texts that failed need attention too: they are in the
+    message log with `needs_attention=true`, and each is a follow-up.)"""
 
     queryset = Message.objects.inbound()
     serializer_class = MessageSerializer

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from api import (
+    follow_ups,
     matches,
     messages,
     peers,
@@ -62,6 +63,7 @@ router.register("opt-outs", messages.OptOutViewSet, basename="opt-out")
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("exclusions", matches.ExclusionViewSet, basename="exclusion")
 router.register("sessions", sessions.SessionViewSet, basename="session")
+router.register("follow-ups", follow_ups.FollowUpViewSet, basename="follow-up")
 
 app_name = "api"
 urlpatterns = [

@@ -284,6 +284,9 @@ SPECTACULAR_SETTINGS = {
         "VolunteerStatusEnum": "volunteers.models.Volunteer.Status",
         "PeerStatusEnum": "peers.models.Peer.Status",
         "TrainingStateEnum": "volunteers.models.TrainingState",
+        # The course's kind keeps the name it had before follow-ups had kinds too.
+        "KindEnum": "volunteers.models.Course.Kind",
+        "FollowUpKindEnum": "matching.models.FollowUp.Kind",
     },
 }
 

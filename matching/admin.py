@@ -5,6 +5,9 @@ Every change goes through `matching.services`: the list actions call them one re
 time and report each refusal in the service's own words; the session and exclusion forms show
 the same rules beside the fields before saving through the services.
 
+Follow-ups are read here and handled with a note through `matching.follow_ups`; nobody edits
+one by hand.
+
 Volunteers and peers know nothing of matches, so their admins are extended here: each
 volunteer's count of active matches against their capacity, each peer's current supporter,
 and the matches on both change pages.
@@ -18,12 +21,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from community.admin import ReadOnlyAdmin
-from matching import engine, services
-from matching.models import Exclusion, Match, Session, WellbeingCheckIn
+from matching import engine, follow_ups, services
+from matching.models import Exclusion, FollowUp, Match, Session, WellbeingCheckIn
 from peers.admin import PeerAdmin, PeerReferenceSearchMixin
 from peers.models import Peer
 from volunteers.admin import VolunteerAdmin
@@ -692,3 +696,158 @@ class WellbeingCheckInAdmin(ReadOnlyAdmin):
     @admin.display(description="answer", ordering="score")
     def answer(self, check_in):
         return "no answer" if check_in.score is None else f"{check_in.score} of 5"
+
+
+# Follow-ups ------------------------------------------------------------------------------
+
+
+class FollowUpStateFilter(admin.SimpleListFilter):
+    """Open follow-ups unless asked otherwise: those are what still needs someone."""
+
+    title = "state"
+    parameter_name = "state"
+    DEFAULT = "open"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("handled", "Handled"), ("all", "All")]
+
+    def choices(self, changelist):
+        chosen = self.value() or self.DEFAULT
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": chosen == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        chosen = self.value() or self.DEFAULT
+        if chosen == "open":
+            return queryset.open()
+        if chosen == "handled":
+            return queryset.handled()
+        return queryset
+
+
+class HandleForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="For the record, e.g. “Phoned Senga; the session moves to Thursday.” "
+        "The same note goes on each follow-up chosen.",
+    )
+
+
+def _link(record, *, text=None):
+    if record is None:
+        return "-"
+    opts = record._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    return format_html('<a href="{}">{}</a>', url, text or str(record))
+
+
+@admin.action(description="Mark handled, with a note", permissions=["handle"])
+def mark_handled(modeladmin, request, queryset):
+    """Ask for a note on a page of its own, then handle each chosen follow-up with it."""
+    chosen = queryset.order_by("pk")
+    form = HandleForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        handled = 0
+        for follow_up in chosen:
+            try:
+                follow_ups.handle_follow_up(
+                    follow_up, by=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as refusal:
+                modeladmin.message_user(
+                    request, f"“{follow_up}”: {' '.join(refusal.messages)}", messages.ERROR
+                )
+            else:
+                handled += 1
+        if handled:
+            noun = "follow-up" if handled == 1 else "follow-ups"
+            modeladmin.message_user(request, f"{handled} {noun} marked handled.", messages.SUCCESS)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/matching/followup/mark_handled.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Mark follow-ups handled",
+            "opts": modeladmin.model._meta,
+            "follow_ups": list(chosen),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "mark_handled",
+        },
+    )
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    """Everything that needs a person, most urgent first; read here, and handled with the
+    "Mark handled" action, which asks what was done."""
+
+    list_display = ["urgency", "kind", "summary", "subject", "raised_at", "handled_at"]
+    list_filter = [FollowUpStateFilter, "kind", "urgency"]
+    list_select_related = ["session", "volunteer", "message"]
+    search_fields = ["summary", "volunteer__full_name", "volunteer__preferred_name"]
+    search_help_text = "Words in the summary, or a volunteer's name."
+    actions = [mark_handled]
+    fieldsets = [
+        (None, {"fields": ["kind", "urgency", "summary", "raised_at"]}),
+        ("About", {"fields": ["session_link", "volunteer_link", "message_link"]}),
+        ("Handled", {"fields": ["handled_at", "handled_by", "handled_note"]}),
+        ("Record", {"fields": ["cause"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [
+        "kind",
+        "urgency",
+        "summary",
+        "raised_at",
+        "session_link",
+        "volunteer_link",
+        "message_link",
+        "handled_at",
+        "handled_by",
+        "handled_note",
+        "cause",
+    ]
+
+    def get_queryset(self, request):
+        # Not super()'s: it orders by get_ordering before the rank it orders by exists.
+        return FollowUp.objects.most_urgent_first()
+
+    def get_ordering(self, request):
+        return ["urgency_rank", "raised_at", "pk"]  # most_urgent_first's
+
+    # Coordinators read and handle follow-ups whether or not the group holds the model's
+    # permissions; anyone else needs them.
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_coordinator or super().has_view_permission(request, obj)
+
+    def has_handle_permission(self, request):
+        return request.user.is_coordinator or request.user.has_perm("matching.change_followup")
+
+    @admin.display(description="about")
+    def subject(self, follow_up):
+        if follow_up.session_id:
+            return _link(follow_up.session)
+        if follow_up.volunteer_id:
+            return _link(follow_up.volunteer)
+        return _link(follow_up.message, text=f"Text {follow_up.message_id}")
+
+    @admin.display(description="session")
+    def session_link(self, follow_up):
+        return _link(follow_up.session)
+
+    @admin.display(description="volunteer")
+    def volunteer_link(self, follow_up):
+        return _link(follow_up.volunteer)
+
+    @admin.display(description="text")
+    def message_link(self, follow_up):
+        return _link(follow_up.message)

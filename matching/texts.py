@@ -144,3 +144,36 @@ def wellbeing_low_text():
 
 def wellbeing_already_answered_text():
     return WELLBEING_ALREADY_ANSWERED
+
+
+# Training and PVG ------------------------------------------------------------------------
+
+TRAINING_EXPIRING = (
+    "{sender}: your {course} expires on {day}. The office will be in touch to renew it."
+)
+# A course whose name would tell whoever sees the phone what the service is for is named
+# by its kind instead ("your training course"); the office says which when it calls.
+TELLING_WORDS = ("recovery", "drug", "alcohol", "naloxone", "substance", "addiction", "overdose")
+
+
+def course_in_words(*, name, kind):
+    """How a text names a course or check: "PVG scheme membership", "ASP training"."""
+    name = " ".join((name or "").split())
+    if not name or any(word in name.lower() for word in TELLING_WORDS):
+        return "background check" if kind == "check" else "training course"
+    if kind == "check" or name.lower().endswith(("training", "course")):
+        return name
+    return f"{name} training"
+
+
+def training_expiring_text(*, course_name, course_kind, expires_on):
+    """The volunteer's own notice, a month ahead, that a course or check runs out. A long
+    course name is cut, visibly, so the text stays one segment."""
+    course = course_in_words(name=course_name, kind=course_kind)
+    values = {"sender": settings.SMS_SENDER_NAME, "day": f"{expires_on.day} {expires_on:%b %Y}"}
+    text = TRAINING_EXPIRING.format(course=course, **values)
+    cut = len(course)
+    while count_segments(text).count > 1 and cut > 8:
+        cut -= 1
+        text = TRAINING_EXPIRING.format(course=course[:cut].rstrip() + SHORTENED, **values)
+    return text

@@ -69,6 +69,7 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
                     "send_after",
                     "expires_at",
                     "despite_opt_out",
+                    "attention_if_not_delivered",
                     "sent_at",
                     "twilio_sid",
                     "idempotency_key",

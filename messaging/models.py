@@ -50,6 +50,7 @@ class Message(models.Model):
         UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Not sent (opted out)"
+        WITHDRAWN = "withdrawn", "Not sent (no longer needed)"
         RECEIVED = "received", "Received"
 
     direction = models.CharField(max_length=10, choices=Direction.choices)
@@ -70,6 +71,11 @@ class Message(models.Model):
     despite_opt_out = models.BooleanField(
         default=False,
         help_text="Sent even to a number that opted out: the answer to its own HELP.",
+    )
+    attention_if_not_delivered = models.BooleanField(
+        default=True,
+        help_text="If it fails or is not delivered, the coordinator is told (not for a "
+        "sign-in code: the person just asks for another).",
     )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     reply_handler = models.CharField(
@@ -122,6 +128,7 @@ class Message(models.Model):
                             "undelivered",
                             "failed",
                             "suppressed",
+                            "withdrawn",
                         ],
                     )
                     | Q(direction="inbound", status="received")

@@ -31,6 +31,8 @@ from messaging.segments import count_segments
 logger = logging.getLogger(__name__)
 
 Status = Message.Status
+# How a sent text ends when it never reached the phone: the coordinator is told.
+NOT_DELIVERED = {Status.FAILED, Status.UNDELIVERED}
 MAX_SEGMENTS = 10
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
@@ -105,6 +107,7 @@ def send_sms(
     expires_at=None,
     quiet_hours=True,
     despite_opt_out=False,
+    attention_if_not_delivered=True,
 ):
     """Put a text in the outbox; it is sent once the caller's transaction commits.
 
@@ -112,7 +115,9 @@ def send_sms(
     that opted out gets a `suppressed` row and no text, unless `despite_opt_out` (the answer
     to the number's own HELP, which it asked for). Inside quiet hours the text waits
     until they end, unless `quiet_hours=False`; `expires_at` is when the text is no longer
-    worth sending (it is then never sent or retried). Bad input raises ValidationError.
+    worth sending (it is then never sent or retried). A text that fails or is not delivered
+    needs the coordinator's attention, unless `attention_if_not_delivered=False` (a sign-in code:
+    the person just asks for another). Bad input raises ValidationError.
     """
     text = OutgoingText(
         to=to,
@@ -123,13 +128,21 @@ def send_sms(
         send_after=send_after,
         expires_at=expires_at,
     )
-    sent = send_many([text], topic=topic, quiet_hours=quiet_hours, despite_opt_out=despite_opt_out)
+    sent = send_many(
+        [text],
+        topic=topic,
+        quiet_hours=quiet_hours,
+        despite_opt_out=despite_opt_out,
+        attention_if_not_delivered=attention_if_not_delivered,
+    )
     if sent.refused:
         raise sent.refused[0]
     return sent.messages[0]
 
 
-def send_many(texts, *, topic, quiet_hours=True, despite_opt_out=False):
+def send_many(
+    texts, *, topic, quiet_hours=True, despite_opt_out=False, attention_if_not_delivered=True
+):
     """Put many texts in the outbox at once, by exactly `send_sms`'s rules, in a number of
     queries that does not grow with the texts: one for the idempotency keys already used,
     one for the opt-outs, one insert (SQLite, which limits a query's parameters, takes them in
@@ -161,7 +174,12 @@ def send_many(texts, *, topic, quiet_hours=True, despite_opt_out=False):
             continue
         try:
             row = _outbox_row(
-                text, topic=topic, now=now, quiet_hours=quiet_hours, despite_opt_out=despite_opt_out
+                text,
+                topic=topic,
+                now=now,
+                quiet_hours=quiet_hours,
+                despite_opt_out=despite_opt_out,
+                attention_if_not_delivered=attention_if_not_delivered,
             )
         except ValidationError as refusal:
             refused[index] = refusal
@@ -191,7 +209,7 @@ def _enqueue_batches(message_ids):
         enqueue_delivery(message_id)
 
 
-def _outbox_row(text, *, topic, now, quiet_hours, despite_opt_out):
+def _outbox_row(text, *, topic, now, quiet_hours, despite_opt_out, attention_if_not_delivered):
     """The unsaved Message for one text, or ValidationError saying why it cannot go."""
     to_number = textable_number(text.to)
     check_body(text.body)
@@ -221,6 +239,7 @@ def _outbox_row(text, *, topic, now, quiet_hours, despite_opt_out):
         expires_at=text.expires_at,
         holds_in_quiet_hours=quiet_hours,
         despite_opt_out=despite_opt_out,
+        attention_if_not_delivered=attention_if_not_delivered,
     )
 
 
@@ -287,8 +306,10 @@ def enqueue_delivery(message_id):
         logger.exception("Could not enqueue message %s; the sweep will send it.", message_id)
 
 
+@transaction.atomic
 def resend(message):
-    """Send a failed text again as a new message with a new key."""
+    """Send a failed text again as a new message with a new key; the failed one is then
+    handled."""
     if message.direction != Message.Direction.OUTBOUND or message.status not in {
         Status.FAILED,
         Status.UNDELIVERED,
@@ -299,14 +320,19 @@ def resend(message):
             f"Only failed or undelivered texts can be sent again; this one is {message.status}.",
             code="not_failed",
         )
-    return send_sms(
+    again = send_sms(
         message.to_number,
         message.body,
         topic=message.topic,
         idempotency_key=f"resend:{message.pk}",
         reply_handler=message.reply_handler or None,
         context=message.context,
+        attention_if_not_delivered=message.attention_if_not_delivered,
     )
+    if message.needs_attention:
+        # Sending it again is what the failure needed; the new text is chased if it fails too.
+        mark_handled(message, note=f"Sent again as text {again.pk}")
+    return again
 
 
 # Delivery --------------------------------------------------------------------------------
@@ -402,6 +428,15 @@ def _finish(message, status, *, error="", code=None, sid=None):
     message.status = status
     message.status_changed_at = now
     fields = ["status", "status_changed_at"]
+    if (
+        status in NOT_DELIVERED
+        and message.direction == Message.Direction.OUTBOUND
+        and message.attention_if_not_delivered
+        and message.handled_at is None
+    ):
+        # A text that never reached the phone: someone may be waiting for it.
+        message.needs_attention = True
+        fields.append("needs_attention")
     if status != Status.QUEUED:
         fields += _forget_secret(message)
     if error or code:
@@ -417,7 +452,10 @@ def _finish(message, status, *, error="", code=None, sid=None):
             # It went after all: an earlier attempt's error no longer describes it.
             message.error, message.error_code = "", None
             fields += ["error", "error_code"]
-    if status in {Status.FAILED, Status.SUPPRESSED, Status.QUEUED} and message.question_open:
+    if (
+        status in {Status.FAILED, Status.SUPPRESSED, Status.WITHDRAWN, Status.QUEUED}
+        and message.question_open
+    ):
         message.question_open = False
         message.reply_expires_at = None
         fields += ["question_open", "reply_expires_at"]
@@ -798,7 +836,8 @@ def _release_next_question(phone, now, *, held_until):
 def close_question(message, *, reason):
     """The question `message` asked no longer counts (what it asked about has changed).
 
-    Not sent yet: it never will be (failed, with `reason`). Sent and awaiting its reply: the
+    Not sent yet: it never will be (withdrawn, with `reason`: no delivery problem, nobody
+    needs to chase it). Sent and awaiting its reply: the
     reply is no longer awaited, and a question held behind it is sent. Its idempotency key is
     set free, so the same question asked again later is a new text. Returns the message.
     """
@@ -808,7 +847,7 @@ def close_question(message, *, reason):
         message.idempotency_key = f"closed:{message.pk}:{message.idempotency_key}"[:200]
         message.save(update_fields=["idempotency_key"])
     if message.status == Status.QUEUED:
-        _finish(message, Status.FAILED, error=reason)
+        _finish(message, Status.WITHDRAWN, error=reason)
     elif message.question_open:
         held_until = message.reply_expires_at
         message.question_open = False
@@ -877,6 +916,7 @@ def answer_reply(reply, *, body, by=None):
 
 @transaction.atomic
 def mark_handled(reply, *, note="", by=None):
+    """Take a text out of the coordinator's attention: a reply read, a failed text seen to."""
     if not reply.needs_attention:
         from community.errors import StateConflict
 

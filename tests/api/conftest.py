@@ -4,6 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from community.models import Area, Focus, Language
+from matching.follow_ups import raise_follow_up
+from matching.models import FollowUp
 from tests.factories import (
     AbsenceFactory,
     AvailabilityWindowFactory,
@@ -70,6 +72,12 @@ def records(db):
         match=active, starts_at=started, ends_at=started + datetime.timedelta(hours=1)
     )
     exclusion = ExclusionFactory(peer=first_peer, volunteer=volunteers[1])
+    follow_up, _ = raise_follow_up(
+        kind=FollowUp.Kind.SESSION_DECLINED,
+        cause=f"test.declined:{to_come.pk}",
+        summary="The volunteer cannot make it: find another time.",
+        session=to_come,
+    )
     return {
         "volunteers": [v.pk for v in volunteers],
         "peers": [p.pk for p in peers],
@@ -86,4 +94,5 @@ def records(db):
         "matches": [proposal.pk, active.pk],
         "sessions": [to_come.pk, taken_place.pk],
         "exclusions": [exclusion.pk],
+        "follow-ups": [follow_up.pk],
     }

@@ -316,7 +316,7 @@ def test_a_reminder_waiting_for_morning_is_never_sent_for_a_rescheduled_session(
     sweep()
     assert outbox == []
     held.refresh_from_db()
-    assert held.status == Message.Status.FAILED
+    assert held.status == Message.Status.WITHDRAWN
     assert "rescheduled" in held.error
 
 
