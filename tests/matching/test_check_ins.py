@@ -421,7 +421,7 @@ def test_an_outcome_recorded_before_the_morning_means_the_check_in_is_never_sent
     sweep()
     assert outbox == []
     [message] = check_ins_sent()
-    assert message.status == Message.Status.FAILED
+    assert message.status == Message.Status.WITHDRAWN
 
 
 def test_the_next_question_goes_once_the_check_in_is_answered(
