@@ -38,8 +38,10 @@ from matching.follow_ups import (
     handle_follow_up,
     raise_follow_up,
     session_cause,
+    training_cause,
 )
 from matching.models import FollowUp, Match, Session, WellbeingCheckIn
+from matching.wellbeing import wellbeing_cause
 from messaging.models import Message, OptOut
 from volunteers.models import Volunteer
 from volunteers.services import update_volunteer
@@ -485,7 +487,7 @@ class History:
             if volunteer == struggling and latest is not None:
                 self._raise(
                     kind=Kind.WELLBEING_LOW,
-                    cause=f"{Kind.WELLBEING_LOW}:volunteer:{volunteer.pk}:{latest.week}",
+                    cause=wellbeing_cause(Kind.WELLBEING_LOW, volunteer.pk, latest.week),
                     summary=f"{volunteer.preferred_name} answered {latest.score} (struggling) to "
                     "this week's wellbeing check-in: call them today.",
                     urgency=Urgency.URGENT,
@@ -507,7 +509,12 @@ class History:
                 continue
             self._raise(
                 kind=Kind.TRAINING_LAPSED,
-                cause=f"{Kind.TRAINING_LAPSED}:volunteer:{volunteer.pk}:PVG:{record.expires_on}",
+                cause=training_cause(
+                    "lapsed",
+                    volunteer_id=volunteer.pk,
+                    course_id=record.course_id,
+                    expires_on=record.expires_on,
+                ),
                 summary=f"{volunteer.preferred_name}'s PVG scheme membership lapsed on "
                 f"{record.expires_on:%-d %B %Y} and they are still active: renew it, or pause "
                 "them until it is.",

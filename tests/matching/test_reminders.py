@@ -503,7 +503,7 @@ def test_a_session_rescheduled_as_it_is_reminded_gets_no_stale_reminder(run_pass
     session.refresh_from_db()
     assert session.reminder is None
     stale = Message.objects.get(context__session_id=session.pk)
-    assert stale.status == Message.Status.FAILED
+    assert stale.status == Message.Status.WITHDRAWN
     assert not stale.idempotency_key.startswith(reminders.REMINDER_TOPIC)
 
     run_passes()
@@ -523,7 +523,7 @@ def test_a_session_cancelled_as_it_is_reminded_gets_no_reminder(run_passes, outb
     assert outbox == []
     session.refresh_from_db()
     assert (session.status, session.reminder) == (Session.Status.CANCELLED, None)
-    assert Message.objects.get().status == Message.Status.FAILED
+    assert Message.objects.get().status == Message.Status.WITHDRAWN
 
 
 def test_a_pass_that_died_halfway_sends_each_reminder_once_when_it_runs_again(run_passes, outbox):

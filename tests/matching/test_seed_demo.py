@@ -523,3 +523,18 @@ def test_synthetic_volunteers_get_no_history():
     assert not Session.objects.filter(match__volunteer__in=synthetic).exists()
     assert not WellbeingCheckIn.objects.filter(volunteer__in=synthetic).exists()
     assert not FollowUp.objects.filter(volunteer__in=synthetic).exists()
+
+
+def test_the_schedule_over_the_demo_history_raises_nothing_it_already_holds(
+    seeded_on_tuesday, django_capture_on_commit_callbacks, settings
+):
+    from matching import tasks
+
+    settings.SMS_BACKEND = "locmem"
+    seeded = Counter(FollowUp.objects.values_list("kind", "volunteer_id", "session_id"))
+
+    with django_capture_on_commit_callbacks(execute=False):
+        tasks.session_passes()
+
+    after = Counter(FollowUp.objects.values_list("kind", "volunteer_id", "session_id"))
+    assert {key: after[key] for key in seeded} == seeded

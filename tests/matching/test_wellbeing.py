@@ -19,6 +19,12 @@ from tests.factories import VolunteerFactory
 from tests.matching.conftest import texted_session
 
 pytestmark = pytest.mark.django_db
+
+
+def wellbeing_follow_ups():
+    """Follow-ups about wellbeing (the passes also raise others, e.g. for the factories'
+    volunteers' missing training)."""
+    return FollowUp.objects.filter(kind__in=[Kind.WELLBEING_LOW, Kind.WELLBEING_UNANSWERED])
 UTC = datetime.UTC
 # Monday 23 November 2026, 10:00 in London (GMT): the default check-in moment.
 MONDAY = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -312,7 +318,7 @@ def test_an_answer_of_3_to_5_in_its_forms_is_recorded_and_thanked(
         == "Thanks for letting us know how you are. Take care this week."
     )
     assert not reply.needs_attention
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
 
 
 @pytest.mark.parametrize(("body", "score"), [("1", 1), ("2", 2), ("2 rough week", 2), ("one", 1)])
@@ -324,7 +330,7 @@ def test_1_or_2_raises_one_urgent_follow_up_and_gives_the_office_and_the_helplin
     run_passes()
 
     assert check_in_of(asked).score == score
-    follow_up = FollowUp.objects.get()
+    follow_up = wellbeing_follow_ups().get()
     assert (follow_up.kind, follow_up.urgency) == (Kind.WELLBEING_LOW, Urgency.URGENT)
     assert (follow_up.volunteer, follow_up.message, follow_up.raised_at) == (
         asked,
@@ -352,7 +358,7 @@ def test_an_answer_that_is_not_1_to_5_goes_to_the_coordinator_and_the_question_s
     assert reply.needs_attention
     assert reply.context["wellbeing_check_in_id"] == check_in.pk
     assert texts_to(outbox, asked)[-1] == messaging_texts.not_understood_text()
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
 
     text_in(asked.phone, "3")  # still asked
     assert check_in_of(asked).score == 3
@@ -368,7 +374,7 @@ def test_a_second_answer_changes_nothing_and_is_answered_politely(
 
     check_in = check_in_of(asked)
     assert (check_in.score, check_in.answered_at) == (4, MONDAY + HOUR)
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
     assert texts_to(outbox, asked)[-1] == messaging_texts.not_understood_text()
     assert second.needs_attention  # a person reads it
 
@@ -380,7 +386,7 @@ def test_an_answer_after_the_reply_window_changes_nothing_and_reaches_the_coordi
     late = text_in(asked.phone, "2")
 
     assert check_in_of(asked).score is None
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
     assert texts_to(outbox, asked)[-1] == messaging_texts.not_understood_text()
     assert late.needs_attention
 
@@ -416,17 +422,17 @@ def ask_week(time_machine, run_passes, week, *, answer=None, text_in=None, volun
 def test_two_weeks_unanswered_raise_one_gentle_follow_up_once(time_machine, run_passes, text_in):
     volunteer = opted_in()
     ask_week(time_machine, run_passes, 0)
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
 
     ask_week(time_machine, run_passes, 1)
     run_passes()
-    follow_up = FollowUp.objects.get()
+    follow_up = wellbeing_follow_ups().get()
     assert (follow_up.kind, follow_up.urgency) == (Kind.WELLBEING_UNANSWERED, Urgency.ROUTINE)
     assert follow_up.volunteer == volunteer
     assert "weeks of 23 Nov and 30 Nov 2026" in follow_up.summary
 
     ask_week(time_machine, run_passes, 2)  # a third silent week: the same run
-    assert FollowUp.objects.count() == 1
+    assert wellbeing_follow_ups().count() == 1
 
 
 def test_an_answer_between_silent_weeks_raises_nothing(time_machine, run_passes, text_in):
@@ -434,10 +440,10 @@ def test_an_answer_between_silent_weeks_raises_nothing(time_machine, run_passes,
     ask_week(time_machine, run_passes, 0)
     ask_week(time_machine, run_passes, 1, answer="4", text_in=text_in, volunteer=volunteer)
     ask_week(time_machine, run_passes, 2)
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
 
     ask_week(time_machine, run_passes, 3)  # a new run of two
-    assert FollowUp.objects.get().kind == Kind.WELLBEING_UNANSWERED
+    assert wellbeing_follow_ups().get().kind == Kind.WELLBEING_UNANSWERED
 
 
 def test_a_question_that_never_reached_the_phone_is_not_counted_unanswered(
@@ -447,7 +453,7 @@ def test_a_question_that_never_reached_the_phone_is_not_counted_unanswered(
     ask_week(time_machine, run_passes, 0)
     Message.objects.filter(to_number=volunteer.phone).update(status=Message.Status.FAILED)
     ask_week(time_machine, run_passes, 1)
-    assert not FollowUp.objects.exists()
+    assert not wellbeing_follow_ups().exists()
 
 
 # The trend -------------------------------------------------------------------------------
