@@ -31,7 +31,8 @@ from api.matches import (
 )
 from api.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from matching import services
-from matching.models import Match, Session
+from matching.models import ConfirmationState, Match, Session
+from messaging.models import Message
 from peers.models import Peer
 from volunteers.models import Volunteer
 
@@ -50,8 +51,20 @@ SESSION_EXAMPLE = {
     "confirmed_at": None,
     "outcome_notes": "",
     "hours": None,
+    "confirmation_state": "awaiting_reply",
+    "reminded_at": "2026-05-13T14:00:04+01:00",
+    "reminder_status": "delivered",
+    "answer": None,
+    "answered_at": None,
+    "at_risk_since": None,
     "created_at": "2026-05-11T10:40:00+01:00",
     "updated_at": "2026-05-11T10:40:00+01:00",
+}
+# A session moved to a new time: the old reminder no longer counts, a new one is to come.
+NOT_REMINDED = {
+    "confirmation_state": "not_reminded_yet",
+    "reminded_at": None,
+    "reminder_status": None,
 }
 
 
@@ -78,6 +91,12 @@ class OffsetDateTimeField(fields.DateTimeField):
         return super().to_internal_value(value)
 
 
+@same_enum_as("MessageStatusEnum")
+class ReminderStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Message.Status.choices, read_only=True, **kwargs)
+
+
 class SessionSerializer(StrictModelSerializer):
     """One meeting of a volunteer and the peer they support, and what came of it."""
 
@@ -95,6 +114,40 @@ class SessionSerializer(StrictModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="Volunteer hours, recorded when the session is completed.",
+    )
+    confirmation_state = serializers.ChoiceField(
+        choices=ConfirmationState.choices,
+        read_only=True,
+        help_text="Where the volunteer's confirmation stands: not_reminded_yet (the reminder "
+        "is still to come); awaiting_reply (reminded, no answer yet); confirmed; declined; "
+        "at_risk (not confirmed in time); cannot_text (the volunteer has not agreed to texts, "
+        "opted out, has no mobile number, or the reminder did not reach them); settled "
+        "(cancelled, or it has taken place).",
+    )
+    reminded_at = fields.DateTimeField(
+        source="reminder.sent_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When the reminder for this time was sent; null until it goes.",
+    )
+    reminder_status = ReminderStatusField(
+        source="reminder.status",
+        allow_null=True,
+        help_text="The reminder's delivery (queued, sent, delivered, failed, ...); null "
+        "before it is written.",
+    )
+    answer = serializers.CharField(
+        source="reminder.answered_by.body",
+        read_only=True,
+        allow_null=True,
+        help_text="What the volunteer replied to the reminder, as they wrote it; null "
+        "until they answer.",
+    )
+    answered_at = fields.DateTimeField(
+        source="reminder.answered_by.created_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When their answer was received.",
     )
 
     class Meta:
@@ -114,11 +167,20 @@ class SessionSerializer(StrictModelSerializer):
             "confirmed_at",
             "outcome_notes",
             "hours",
+            "confirmation_state",
+            "reminded_at",
+            "reminder_status",
+            "answer",
+            "answered_at",
+            "at_risk_since",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "at_risk_since": {
+                "help_text": "When it was flagged for not being confirmed in time; null if not."
+            },
             "status": {
                 "help_text": "scheduled; confirmed or declined by the volunteer; cancelled; "
                 "completed or no_show once it has taken place (or not)."
@@ -220,6 +282,10 @@ class SessionFilter(django_filters.FilterSet):
         field_name="match__peer", queryset=Peer.objects.all(), label="The peer's id."
     )
     status = django_filters.ChoiceFilter(choices=Session.Status.choices)
+    confirmation_state = django_filters.ChoiceFilter(
+        choices=ConfirmationState.choices,
+        label="Only sessions whose confirmation stands so (at_risk, cannot_text, ...).",
+    )
     starts_after = django_filters.DateFilter(
         field_name="starts_at",
         lookup_expr="date__gte",
@@ -234,7 +300,15 @@ class SessionFilter(django_filters.FilterSet):
     class Meta:
         model = Session
         form = SessionFilterForm
-        fields = ["match", "volunteer", "peer", "status", "starts_after", "starts_before"]
+        fields = [
+            "match",
+            "volunteer",
+            "peer",
+            "status",
+            "confirmation_state",
+            "starts_after",
+            "starts_before",
+        ]
 
 
 @search_described(
@@ -278,7 +352,8 @@ class SessionViewSet(ActionViewSet):
                 "ends_at": "2026-05-14T15:00:00+01:00",
                 "mode": "in_person",
                 "place": "Coatbridge library",
-            }
+            },
+            "response": {**SESSION_EXAMPLE, **NOT_REMINDED},
         },
         "reschedule": {
             "request": {
@@ -288,6 +363,7 @@ class SessionViewSet(ActionViewSet):
             },
             "response": {
                 **SESSION_EXAMPLE,
+                **NOT_REMINDED,
                 "starts_at": "2026-05-15T11:00:00+01:00",
                 "ends_at": "2026-05-15T12:00:00+01:00",
                 "mode": "phone",
@@ -298,6 +374,7 @@ class SessionViewSet(ActionViewSet):
             "response": {
                 **SESSION_EXAMPLE,
                 "status": "cancelled",
+                "confirmation_state": "settled",
                 "outcome_notes": "Jamie is unwell.",
             },
         },
@@ -306,6 +383,7 @@ class SessionViewSet(ActionViewSet):
             "response": {
                 **SESSION_EXAMPLE,
                 "status": "completed",
+                "confirmation_state": "settled",
                 "hours": 1.5,
                 "outcome_notes": "Walked to the recovery cafe.",
             },
@@ -315,13 +393,22 @@ class SessionViewSet(ActionViewSet):
                 **SESSION_EXAMPLE,
                 "status": "confirmed",
                 "confirmed_at": "2026-05-13T09:02:00+01:00",
+                "confirmation_state": "confirmed",
             }
         },
-        "decline": {"response": {**SESSION_EXAMPLE, "status": "declined"}},
+        "decline": {
+            "response": {
+                **SESSION_EXAMPLE,
+                "status": "declined",
+                "confirmation_state": "declined",
+            }
+        },
     }
 
     def get_queryset(self):
-        return Session.objects.select_related("match__peer", "match__volunteer")
+        return Session.objects.with_confirmation_state().select_related(
+            "match__peer", "match__volunteer", "reminder__answered_by"
+        )
 
     def extra_search(self, term):
         return peer_reference_search(term, field="match__peer_id")

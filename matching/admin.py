@@ -23,11 +23,20 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from community.admin import ReadOnlyAdmin
 from matching import engine, follow_ups, services
-from matching.models import Exclusion, FollowUp, Match, Session, WellbeingCheckIn
+from matching.models import (
+    ConfirmationState,
+    Exclusion,
+    FollowUp,
+    Match,
+    Session,
+    WellbeingCheckIn,
+)
 from peers.admin import PeerAdmin, PeerReferenceSearchMixin
 from peers.models import Peer
 from volunteers.admin import VolunteerAdmin
@@ -527,12 +536,53 @@ class ThroughServicesMixin:
         obj._state.adding = False
 
 
+class ConfirmationStateFilter(admin.SimpleListFilter):
+    title = "confirmation"
+    parameter_name = "confirmation"
+
+    def lookups(self, request, model_admin):
+        return ConfirmationState.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ConfirmationState.values:
+            return queryset.filter(confirmation_state=self.value())
+        return queryset
+
+
+# Shown so they stand out in the list: someone from the office has to act on them.
+NEEDS_THE_OFFICE = {ConfirmationState.AT_RISK, ConfirmationState.CANNOT_TEXT}
+
+
+def _when(moment):
+    return f"{timezone.localtime(moment):%a %-d %b %H:%M}"
+
+
+def _text_shown(message):
+    """A text's gist for the session page: when and how it went, and what it said."""
+    if message is None:
+        return "-"
+    when = _when(message.sent_at) if message.sent_at else "not sent yet"
+    return format_html(
+        "{} ({})<br><q>{}</q>", when, message.get_status_display().lower(), message.body
+    )
+
+
 @admin.register(Session)
 class SessionAdmin(ThroughServicesMixin, PeerReferenceSearchMixin, admin.ModelAdmin):
     form = SessionForm
-    list_display = ["starts_at", "volunteer", "peer", "mode", "place", "status", "hours"]
-    list_filter = ["status", "mode"]
-    list_select_related = ["match__volunteer", "match__peer"]
+    list_display = [
+        "starts_at",
+        "volunteer",
+        "peer",
+        "mode",
+        "place",
+        "status",
+        "confirmation",
+        "reminded",
+        "answer",
+        "hours",
+    ]
+    list_filter = ["status", ConfirmationStateFilter, "mode"]
     search_fields = [
         "match__volunteer__preferred_name",
         "match__volunteer__full_name",
@@ -546,7 +596,13 @@ class SessionAdmin(ThroughServicesMixin, PeerReferenceSearchMixin, admin.ModelAd
     actions = [mark_completed, mark_no_show, cancel]
     readonly_fields = [
         "status",
+        "confirmation",
         "confirmed_at",
+        "at_risk_since",
+        "reminder_sent",
+        "answer_received",
+        "check_in_sent",
+        "check_in_answer",
         "hours",
         "outcome_notes",
         "created_at",
@@ -555,15 +611,43 @@ class SessionAdmin(ThroughServicesMixin, PeerReferenceSearchMixin, admin.ModelAd
     fieldsets = [
         (None, {"fields": ["match", "starts_at", "ends_at", "mode", "place"]}),
         (
+            "Texts",
+            {
+                "fields": [
+                    "confirmation",
+                    "confirmed_at",
+                    "at_risk_since",
+                    "reminder_sent",
+                    "answer_received",
+                    "check_in_sent",
+                    "check_in_answer",
+                ]
+            },
+        ),
+        (
             "What happened",
             {
-                "fields": ["status", "confirmed_at", "hours", "outcome_notes"],
+                "fields": ["status", "hours", "outcome_notes"],
                 "description": "To record what happened or to cancel, tick the session on the "
                 "session list and choose an action there, with the hours and notes beside it.",
             },
         ),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_queryset(self, request):
+        # The list's own list_select_related is skipped once the queryset has any, so all here.
+        return (
+            super()
+            .get_queryset(request)
+            .with_confirmation_state()
+            .select_related(
+                "match__volunteer",
+                "match__peer",
+                "reminder__answered_by",
+                "check_in__answered_by",
+            )
+        )
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.fieldsets[:1]
@@ -609,6 +693,53 @@ class SessionAdmin(ThroughServicesMixin, PeerReferenceSearchMixin, admin.ModelAd
     @admin.display(description="peer", ordering="match__peer")
     def peer(self, session):
         return session.match.peer
+
+    @admin.display(description="confirmation", ordering="confirmation_state")
+    def confirmation(self, session):
+        state = getattr(session, "confirmation_state", None)
+        if state is None:
+            return "-"
+        label = ConfirmationState(state).label
+        if state in NEEDS_THE_OFFICE:
+            return format_html('<strong class="errornote">&#9888; {}</strong>', label)
+        return label
+
+    @admin.display(description="reminded", ordering="reminder__sent_at")
+    def reminded(self, session):
+        reminder = session.reminder
+        if reminder is None:
+            return "-"
+        if reminder.sent_at is None:
+            return reminder.get_status_display()
+        return f"{_when(reminder.sent_at)} ({reminder.get_status_display().lower()})"
+
+    @admin.display(description="answer")
+    def answer(self, session):
+        reply = session.reminder.answered_by if session.reminder else None
+        return Truncator(reply.body).chars(40) if reply else "-"
+
+    @admin.display(description="reminder")
+    def reminder_sent(self, session):
+        return _text_shown(session.reminder)
+
+    @admin.display(description="their answer")
+    def answer_received(self, session):
+        return self._reply_shown(session.reminder)
+
+    @admin.display(description="after-session check-in")
+    def check_in_sent(self, session):
+        return _text_shown(session.check_in)
+
+    @admin.display(description="answer to the check-in")
+    def check_in_answer(self, session):
+        return self._reply_shown(session.check_in)
+
+    @staticmethod
+    def _reply_shown(question):
+        reply = question.answered_by if question else None
+        if reply is None:
+            return "-"
+        return format_html("{}<br><q>{}</q>", _when(reply.created_at), reply.body)
 
 
 # Exclusions ------------------------------------------------------------------------------

@@ -17,20 +17,22 @@ from django.utils import timezone
 
 from community.plain_text import PlainText
 from messaging.models import Message, OptOut
+from messaging.services import not_mobile
 from peers.models import Peer
 from volunteers.models import Volunteer
 
 
 def volunteer_cannot_be_texted(path=""):
     """Q for a volunteer (reached by `path`, e.g. "match__volunteer__") who cannot be texted:
-    they have not agreed to texts, have no mobile number, or opted out. (It lives here, not
-    in volunteers, because opt-outs are messaging's.)"""
+    they have not agreed to texts, have no mobile number (none, or a landline), or opted out.
+    (It lives here, not in volunteers, because opt-outs are messaging's.)"""
     opted_out = OptOut.objects.current().filter(phone=OuterRef(f"{path}phone"))
     return (
         Q(**{f"{path}sms_consent": False})
         | Q(**{f"{path}phone__isnull": True})
         | Q(**{f"{path}phone": ""})
         | Q(Exists(opted_out))
+        | not_mobile(f"{path}phone")
     )
 
 
@@ -200,7 +202,7 @@ class SessionQuerySet(models.QuerySet):
 
     def textable(self):
         """Sessions whose volunteer can be texted: they agreed to texts, have a mobile
-        number, and have not opted out."""
+        number (not a landline), and have not opted out."""
         return self.exclude(self._volunteer_cannot_be_texted())
 
     def with_confirmation_state(self):
@@ -213,6 +215,11 @@ class SessionQuerySet(models.QuerySet):
                 When(status=Session.Status.DECLINED, then=Value(state.DECLINED)),
                 When(~Q(status=Session.Status.SCHEDULED), then=Value(state.SETTLED)),
                 When(self._volunteer_cannot_be_texted(), then=Value(state.CANNOT_TEXT)),
+                # The reminder never reached their phone: nobody will answer it.
+                When(
+                    reminder__status__in=Session.UNDELIVERED_REMINDER,
+                    then=Value(state.CANNOT_TEXT),
+                ),
                 When(at_risk_since__isnull=False, then=Value(state.AT_RISK)),
                 When(reminder__isnull=False, then=Value(state.AWAITING_REPLY)),
                 default=Value(state.NOT_REMINDED_YET),
@@ -273,6 +280,11 @@ class Session(PlainText, models.Model):
     LIVE_STATUSES = [Status.SCHEDULED, Status.CONFIRMED, Status.COMPLETED]
     # Still needing someone: planned, confirmed, or declined and waiting for a new time.
     UPCOMING_STATUSES = [Status.SCHEDULED, Status.CONFIRMED, Status.DECLINED]
+    UNDELIVERED_REMINDER = [
+        Message.Status.FAILED,
+        Message.Status.UNDELIVERED,
+        Message.Status.SUPPRESSED,
+    ]
 
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="sessions")
     starts_at = models.DateTimeField()

@@ -4,6 +4,7 @@ Each fits one SMS segment wherever the names and the place allow it (a test meas
 with messaging's segment counter): a long place is shortened, and the peer is named only by
 the first word of their preferred name. Texts go to the volunteer; they still never name
 recovery, drugs, alcohol or what the service is for, since someone else may see the phone.
+The few texts to peers are grouped at the end, in PEER_TEXTS.
 """
 
 from django.conf import settings
@@ -36,10 +37,10 @@ LONGEST_FIRST_NAME = 20
 SHORTENED = "..."
 
 
-def first_name(preferred_name):
+def first_name(preferred_name, *, unknown="your peer"):
     """The first word of a preferred name, cut to a length a text can carry."""
     words = (preferred_name or "").split()
-    return words[0][:LONGEST_FIRST_NAME] if words else "your peer"
+    return words[0][:LONGEST_FIRST_NAME] if words else unknown
 
 
 def _day_and_time(moment):
@@ -177,3 +178,55 @@ def training_expiring_text(*, course_name, course_kind, expires_on):
         cut -= 1
         text = TRAINING_EXPIRING.format(course=course[:cut].rstrip() + SHORTENED, **values)
     return text
+
+
+# Texts to peers --------------------------------------------------------------------------
+#
+# A peer's phone may be seen by anyone: these never say what the office is or does, never
+# name it (nor SMS_SENDER_NAME), never say recovery, drugs, alcohol or support, and name the
+# volunteer by first name only. Every text sent to a peer is in PEER_TEXTS, which
+# tests/matching/test_peer_texts.py checks against the words they must never use.
+
+PEER_CHECK_IN = (
+    "Hi, hope your week is going well. {volunteer} says hello and looks forward to {day} at "
+    "{time}. Reply any time, or STOP to stop these texts."
+)
+PEER_CHECK_IN_NOTHING_PLANNED = (
+    "Hi, hope your week is going well. {volunteer} says hello and will be in touch about "
+    "when you next meet. Reply any time, or STOP to stop these texts."
+)
+PEER_TEXTS = (PEER_CHECK_IN, PEER_CHECK_IN_NOTHING_PLANNED)
+
+# A first name that would tell what the texts are about is left out.
+TELLING_NAME_WORDS = (
+    "recover",
+    "drug",
+    "alcohol",
+    "drink",
+    "support",
+    "peer",
+    "addict",
+    "rehab",
+    "sober",
+)
+SOMEONE = "Your contact"
+
+
+def _discreet_first_name(preferred_name):
+    name = first_name(preferred_name, unknown=SOMEONE)
+    telling = TELLING_NAME_WORDS + tuple(
+        word.lower()
+        for word in f"{settings.OFFICE_NAME} {settings.SMS_SENDER_NAME}".split()
+        if len(word) > 3
+    )
+    return SOMEONE if any(word in name.lower() for word in telling) else name
+
+
+def peer_check_in_text(*, volunteer_name, next_starts_at=None):
+    """The weekly hello to a peer, naming their volunteer's first name and, if one is
+    planned, when they next meet."""
+    volunteer = _discreet_first_name(volunteer_name)
+    if next_starts_at is None:
+        return PEER_CHECK_IN_NOTHING_PLANNED.format(volunteer=volunteer)
+    day, time = _day_and_time(next_starts_at)
+    return PEER_CHECK_IN.format(volunteer=volunteer, day=day, time=time)

@@ -16,7 +16,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -57,6 +57,24 @@ def textable_number(value):
             f"{e164} is not a mobile number, so it cannot receive texts.", code="not_mobile"
         )
     return e164
+
+
+def not_mobile(field):
+    """A filter for rows whose number in `field` (E.164) `textable_number` refuses as not a
+    mobile, so a query can tell who cannot be texted before anything is sent.
+
+    UK numbers are told apart by their prefix, as the phonenumbers library's plan does: 07
+    is mobile (Ofcom's drama range 07700 900xxx too) except 070, personal numbers, and 076,
+    pagers, where 07624 is the Isle of Man's mobiles. A number from abroad is left to
+    `textable_number` when the text is sent.
+    """
+
+    def starts(prefix):
+        return Q(**{f"{field}__startswith": prefix})
+
+    return (
+        (starts("+44") & ~starts("+447")) | starts("+4470") | (starts("+4476") & ~starts("+447624"))
+    )
 
 
 def check_body(body):

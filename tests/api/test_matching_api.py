@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from matching import engine
 from matching.models import Exclusion, Match, Session
+from messaging.models import Message
 from peers.models import Peer
 from tests.api.conftest import problem_of
 from tests.factories import (
@@ -813,7 +814,10 @@ class TestExclusions:
 
 @pytest.fixture
 def match():
-    return active_match(volunteer=supporter(preferred_name="Senga"), peer__preferred_name="Jamie")
+    return active_match(
+        volunteer=supporter(preferred_name="Senga", sms_consent=True),
+        peer__preferred_name="Jamie",
+    )
 
 
 def new_session(of, **overrides):
@@ -862,6 +866,12 @@ class TestScheduling:
             "confirmed_at": None,
             "outcome_notes": "",
             "hours": None,
+            "confirmation_state": "not_reminded_yet",
+            "reminded_at": None,
+            "reminder_status": None,
+            "answer": None,
+            "answered_at": None,
+            "at_risk_since": None,
             "created_at": body["created_at"],
             "updated_at": body["updated_at"],
         }
@@ -1217,6 +1227,170 @@ class TestSessionList:
 
         assert count == 50
         assert fifty == one
+
+
+def reminded(session, *, status=Message.Status.DELIVERED, answer=None):
+    """Give `session` a reminder sent an hour ago, with the volunteer's answer if any."""
+    phone = session.match.volunteer.phone
+    sent_at = NOW - datetime.timedelta(hours=1)
+    reply = None
+    if answer is not None:
+        reply = Message.objects.create(
+            direction=Message.Direction.INBOUND,
+            to_number="+447700900001",
+            from_number=phone,
+            body=answer,
+            status=Message.Status.RECEIVED,
+            created_at=NOW - datetime.timedelta(minutes=20),
+        )
+    reminder = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        to_number=phone,
+        body="PeerPath: your session with Jamie is ...",
+        status=status,
+        topic="session.reminder",
+        sent_at=sent_at if status != Message.Status.QUEUED else None,
+        answered_by=reply,
+    )
+    Session.objects.filter(pk=session.pk).update(reminder=reminder)
+    session.refresh_from_db()
+    return session
+
+
+class TestConfirmationState:
+    def test_a_session_shows_when_it_was_reminded_and_what_the_volunteer_answered(self, api, match):
+        session = reminded(
+            SessionFactory(match=match, status=Session.Status.CONFIRMED, confirmed_at=NOW),
+            answer="Yes see you then",
+        )
+
+        body = api.get(f"{SESSIONS}{session.pk}/").json()
+
+        assert {name: body[name] for name in ANSWER_FIELDS} == {
+            "status": "confirmed",
+            "confirmation_state": "confirmed",
+            "reminded_at": "2026-11-23T11:00:00+00:00",
+            "reminder_status": "delivered",
+            "answer": "Yes see you then",
+            "answered_at": "2026-11-23T11:40:00+00:00",
+            "at_risk_since": None,
+        }
+
+    def test_each_state_is_shown_and_filtered(self, api, match):
+        to_come = SessionFactory(match=match)
+        awaiting = reminded(SessionFactory(match=match, starts_at=NOW + datetime.timedelta(1)))
+        at_risk = reminded(SessionFactory(match=match, starts_at=NOW + datetime.timedelta(hours=3)))
+        Session.objects.filter(pk=at_risk.pk).update(at_risk_since=NOW)
+        declined = reminded(
+            SessionFactory(
+                match=match,
+                starts_at=NOW + datetime.timedelta(3),
+                status=Session.Status.DECLINED,
+            ),
+            answer="sorry no",
+        )
+        failed = reminded(
+            SessionFactory(match=match, starts_at=NOW + datetime.timedelta(4)),
+            status=Message.Status.FAILED,
+        )
+        landline = SessionFactory(
+            match=active_match(volunteer=supporter(sms_consent=True, phone="+441236123456"))
+        )
+        done = past_session(match, status=Session.Status.NO_SHOW)
+
+        states = {
+            row["id"]: row["confirmation_state"] for row in api.get(SESSIONS).json()["results"]
+        }
+
+        assert states == {
+            to_come.pk: "not_reminded_yet",
+            awaiting.pk: "awaiting_reply",
+            at_risk.pk: "at_risk",
+            declined.pk: "declined",
+            failed.pk: "cannot_text",
+            landline.pk: "cannot_text",
+            done.pk: "settled",
+        }
+        assert ids(api.get(SESSIONS, {"confirmation_state": "cannot_text"})) == sorted(
+            [failed.pk, landline.pk],
+            key=lambda pk: Session.objects.get(pk=pk).starts_at,
+        )
+        assert ids(api.get(SESSIONS, {"confirmation_state": "at_risk"})) == [at_risk.pk]
+        assert ids(api.get(SESSIONS, {"confirmation_state": "awaiting_reply"})) == [awaiting.pk]
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ("confirmation_state=late", "Select a valid choice."),
+            ("confirmation_state=at_risk&confirmation_state=declined", "given 2 times"),
+            ("confirmation_state=", "Give a value"),
+        ],
+    )
+    def test_a_bad_state_filter_is_refused(self, api, query, message):
+        problem = refused(api.get(f"{SESSIONS}?{query}"), 400)
+
+        assert message in " ".join(problem["errors"]["confirmation_state"])
+
+    @pytest.mark.parametrize(
+        ("action", "body", "state"),
+        [
+            ("confirm", None, "confirmed"),
+            ("decline", None, "declined"),
+            ("cancel", {"reason": "Jamie is unwell."}, "settled"),
+            ("reschedule", {"starts_at": at(26, 10), "ends_at": at(26, 11)}, "not_reminded_yet"),
+        ],
+    )
+    def test_an_action_answers_the_session_as_the_list_shows_it(
+        self, api, match, action, body, state
+    ):
+        session = reminded(SessionFactory(match=match))
+
+        response = api.post(f"{SESSIONS}{session.pk}/{action}/", body, format="json")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["confirmation_state"] == state
+        assert response.json() == api.get(f"{SESSIONS}{session.pk}/").json()
+
+    def test_recording_the_outcome_answers_it_settled(self, api, match):
+        session = reminded(past_session(match), answer="yes")
+
+        response = api.post(f"{SESSIONS}{session.pk}/outcome/", {"attended": False}, format="json")
+
+        assert response.status_code == 200, response.content
+        assert (response.json()["confirmation_state"], response.json()["answer"]) == (
+            "settled",
+            "yes",
+        )
+        assert response.json() == api.get(f"{SESSIONS}{session.pk}/").json()
+
+    def test_reminders_and_answers_cost_no_query_per_session(self, api, match):
+        reminded(SessionFactory(match=match), answer="yes")
+        one, count = queries_for(api, SESSIONS)
+        assert count == 1
+        for day in range(20):
+            volunteer = VolunteerFactory(sms_consent=True)
+            session = SessionFactory(
+                match=active_match(volunteer=volunteer),
+                starts_at=NOW + datetime.timedelta(days=day + 3),
+                ends_at=NOW + datetime.timedelta(days=day + 3, hours=1),
+            )
+            reminded(session, answer="yes" if day % 2 else None)
+
+        twenty_one, count = queries_for(api, SESSIONS)
+
+        assert count == 21
+        assert twenty_one == one
+
+
+ANSWER_FIELDS = [
+    "status",
+    "confirmation_state",
+    "reminded_at",
+    "reminder_status",
+    "answer",
+    "answered_at",
+    "at_risk_since",
+]
 
 
 # Bulk assignment --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.urls import reverse
 from matching import engine
 from matching.admin import SessionForm
 from matching.models import Exclusion, Match, Session
+from messaging.models import Message
 from tests.factories import (
     ExclusionFactory,
     MatchFactory,
@@ -65,6 +66,31 @@ def queries_for_list(client, url):
 
 def at(day, hour, minute=0):
     return datetime.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def reminded(session, *, answer=None):
+    """Give `session` a reminder delivered an hour ago, with the volunteer's answer if any."""
+    phone = session.match.volunteer.phone
+    reply = None
+    if answer is not None:
+        reply = Message.objects.create(
+            direction=Message.Direction.INBOUND,
+            to_number="+447700900001",
+            from_number=phone,
+            body=answer,
+            status=Message.Status.RECEIVED,
+        )
+    reminder = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        to_number=phone,
+        body="Your session is tomorrow. Reply YES to confirm or NO if you can't make it.",
+        status=Message.Status.DELIVERED,
+        sent_at=NOW - datetime.timedelta(hours=1),
+        answered_by=reply,
+    )
+    Session.objects.filter(pk=session.pk).update(reminder=reminder)
+    session.refresh_from_db()
+    return session
 
 
 class TestMatchList:
@@ -192,12 +218,75 @@ class TestSessionList:
             assert shown in page
 
     def test_the_list_costs_the_same_queries_for_one_session_or_thirty(self, coordinator_client):
-        SessionFactory()
+        reminded(SessionFactory(match__volunteer__sms_consent=True), answer="yes")
         one, shown = queries_for_list(coordinator_client, SESSIONS)
         assert shown == 1
-        SessionFactory.create_batch(29)
+        for number, session in enumerate(SessionFactory.create_batch(29)):
+            reminded(session, answer="yes" if number % 2 else None)
         thirty, shown = queries_for_list(coordinator_client, SESSIONS)
         assert (thirty, shown) == (one, 30)
+
+    def test_shows_where_each_confirmation_stands_the_reminder_and_the_answer(
+        self, coordinator_client
+    ):
+        answered = reminded(
+            SessionFactory(
+                match__volunteer__sms_consent=True,
+                status=Session.Status.DECLINED,
+            ),
+            answer="Sorry no, my bus is off",
+        )
+        at_risk = SessionFactory(match__volunteer__sms_consent=True, at_risk_since=NOW)
+        landline = SessionFactory(
+            match__volunteer__sms_consent=True, match__volunteer__phone="+441236123456"
+        )
+
+        response = coordinator_client.get(SESSIONS)
+        page = html.unescape(response.content.decode())
+
+        rows = {s.pk: s.confirmation_state for s in listed(response)}
+        assert rows == {answered.pk: "declined", at_risk.pk: "at_risk", landline.pk: "cannot_text"}
+        assert "Sorry no, my bus is off" in page
+        assert "Mon 23 Nov 11:00 (delivered)" in page
+        assert page.count("\u26a0") == 2
+        for shown in ["Declined", "Not confirmed in time", "Volunteer cannot be texted"]:
+            assert shown in page
+
+    def test_filtered_by_confirmation(self, coordinator_client):
+        at_risk = SessionFactory(match__volunteer__sms_consent=True, at_risk_since=NOW)
+        SessionFactory(match__volunteer__sms_consent=True)
+        cannot = SessionFactory()  # the volunteer never agreed to texts
+
+        assert listed(coordinator_client.get(SESSIONS, {"confirmation": "at_risk"})) == [at_risk]
+        assert listed(coordinator_client.get(SESSIONS, {"confirmation": "cannot_text"})) == [cannot]
+
+    def test_the_session_page_shows_its_texts_read_only(self, coordinator_client):
+        session = reminded(SessionFactory(match__volunteer__sms_consent=True), answer="Yep")
+        check_in = Message.objects.create(
+            direction=Message.Direction.OUTBOUND,
+            to_number=session.match.volunteer.phone,
+            body="Did your session with Sam on Tuesday happen? Reply YES or NO",
+            status=Message.Status.QUEUED,
+        )
+        Session.objects.filter(pk=session.pk).update(check_in=check_in)
+
+        response = coordinator_client.get(
+            reverse("admin:matching_session_change", args=[session.pk])
+        )
+        page = html.unescape(response.content.decode())
+
+        assert response.status_code == 200
+        for shown in [
+            "Reminded, awaiting reply",
+            "Your session is tomorrow",
+            "Mon 23 Nov 11:00 (delivered)",
+            "Yep",
+            "Did your session with Sam on Tuesday happen?",
+            "not sent yet (queued)",
+        ]:
+            assert shown in page
+        form = response.context["adminform"].form
+        assert not {"reminder", "check_in", "at_risk_since"} & set(form.fields)
 
     def test_a_reference_finds_the_peers_sessions(self, coordinator_client):
         session, _other = SessionFactory(), SessionFactory()
