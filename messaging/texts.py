@@ -12,7 +12,8 @@ LOGIN_CODE = (
     "If you did not ask for it, ignore this text."
 )
 HELP = "{sender}: call {office_phone}. Reply STOP to stop texts, START to get them again."
-NOT_UNDERSTOOD = "Thanks for your message. Someone from {sender} will be in touch soon."
+# Also what a peer may get back (any reply nobody asked for): it names nobody and nothing.
+NOT_UNDERSTOOD = "Thanks for your message. Someone will be in touch soon."
 
 
 def help_text():
@@ -20,7 +21,7 @@ def help_text():
 
 
 def not_understood_text():
-    return NOT_UNDERSTOOD.format(sender=settings.SMS_SENDER_NAME)
+    return NOT_UNDERSTOOD
 
 
 def login_code_text(code, *, minutes):

@@ -317,3 +317,19 @@ def test_a_reply_lands_in_the_coordinators_inbox(run_passes, text_in, time_machi
 
     assert reply.needs_attention is True
     assert Message.objects.filter(needs_attention=True).get() == reply
+
+
+def test_what_a_peer_is_texted_back_after_replying_tells_nothing(
+    run_passes, text_in, outbox, time_machine
+):
+    from tests.matching.test_peer_texts import NEVER
+
+    match = matched_peer()
+    run_at(time_machine, run_passes, WEDNESDAY)
+
+    text_in(str(match.peer.phone), "Who is this?")
+
+    answer = outbox[-1]
+    assert answer["to"] == str(match.peer.phone)
+    for word in NEVER:
+        assert word.lower() not in answer["body"].lower(), (word, answer["body"])

@@ -25,6 +25,8 @@ def wellbeing_follow_ups():
     """Follow-ups about wellbeing (the passes also raise others, e.g. for the factories'
     volunteers' missing training)."""
     return FollowUp.objects.filter(kind__in=[Kind.WELLBEING_LOW, Kind.WELLBEING_UNANSWERED])
+
+
 UTC = datetime.UTC
 # Monday 23 November 2026, 10:00 in London (GMT): the default check-in moment.
 MONDAY = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
