@@ -108,7 +108,10 @@ def handle_follow_up(follow_up, *, by=None, note=""):
     follow_up.handled_at = timezone.now()
     follow_up.handled_by = by if getattr(by, "pk", None) else None
     follow_up.handled_note = note
-    follow_up.full_clean(exclude=["session", "volunteer", "message", "handled_by"])
+    try:
+        follow_up.full_clean(exclude=["session", "volunteer", "message", "handled_by"])
+    except ValidationError as refusal:  # only the note can be wrong: say so under its name
+        raise ValidationError({"note": refusal.messages}) from None
     follow_up.save(update_fields=["handled_at", "handled_by", "handled_note"])
     if follow_up.message_id is not None:
         # The text it is about leaves the inbox too: the same thing is not handled twice.

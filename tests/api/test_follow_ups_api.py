@@ -223,6 +223,8 @@ def test_handling_twice_is_a_409_and_keeps_the_first_note(api):
         ({"note": ["a"]}, "note"),
         ({"note": None}, "note"),
         ({"note": "ok\x00"}, "non_field_errors"),
+        ({"note": "Called \u202eher"}, "note"),
+        ({"note": "Called\x07 her"}, "note"),
         ({"note": "ok", "handled_by": 1}, "handled_by"),
     ],
 )
