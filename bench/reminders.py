@@ -466,6 +466,13 @@ def measure(size):
 # Reporting ---------------------------------------------------------------------------------
 
 
+def described(result):
+    """What a pass returned, shortly: a number, or each of a dict's ("raised 3, closed 0")."""
+    if isinstance(result, dict):
+        return ", ".join(f"{key} {value:,}" for key, value in result.items())
+    return f"{result:,}" if isinstance(result, int) else str(result)
+
+
 def main():
     arguments = options()
     if arguments.child:
@@ -490,10 +497,11 @@ def main():
         "One pass of each schedule (matching.tasks.PASSES), then the same pass again at the "
         "same moment; PostgreSQL, SMS_BACKEND=locmem, no worker."
     )
+    width = max(len(each["name"]) for found in results for each in found["passes"])
     print(
-        f"{'sessions':>9} {'pass':<20} {'at (UTC)':<17} {'seconds':>8} {'queries':>8} "
-        f"{'enqueues':>9} {'queued':>7} {'result':>7}  {'again: s':>8} {'queries':>8} "
-        f"{'queued':>7}  aim"
+        f"{'sessions':>9} {'pass':<{width}} {'at (UTC)':<17} {'seconds':>8} {'queries':>8} "
+        f"{'enqueues':>9} {'queued':>7}  {'again: s':>8} {'queries':>8} {'queued':>7}  "
+        f"{'aim':<14} result"
     )
     for found in results:
         for each in found["passes"]:
@@ -501,10 +509,11 @@ def main():
             met = "met" if first["seconds"] < AIM_SECONDS else "MISSED"
             at = datetime.fromisoformat(each["at"]).astimezone(ZoneInfo("UTC"))
             print(
-                f"{found['sessions']:>9,} {each['name']:<20} {at:%Y-%m-%d %H:%M}  "
+                f"{found['sessions']:>9,} {each['name']:<{width}} {at:%Y-%m-%d %H:%M}  "
                 f"{first['seconds']:>8.2f} {first['queries']:>8} {first['enqueues']:>9} "
-                f"{first['queued']:>7,} {first['result']!s:>7}  {again['seconds']:>8.2f} "
-                f"{again['queries']:>8} {again['queued']:>7,}  < {AIM_SECONDS} s: {met}"
+                f"{first['queued']:>7,}  {again['seconds']:>8.2f} {again['queries']:>8} "
+                f"{again['queued']:>7,}  {f'< {AIM_SECONDS} s: {met}':<14} "
+                f"{described(first['result'])}"
             )
     if arguments.show_queries:
         for found in results:
