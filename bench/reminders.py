@@ -8,7 +8,8 @@ For each size N it drops and creates the database, migrates it and seeds, with b
 N upcoming sessions over the 14 days from tomorrow, starting on the half hour from 09:00 to
 16:30 London time, four for each active match, two matches for each volunteer; 98% of the
 volunteers agreed to texts and have a mobile number, 1% did not agree and 1% texted STOP;
-6 in 10 opted in to the wellbeing check-in. In proportion to N, for the passes after the
+6 in 10 opted in to the wellbeing check-in; 1 peer in 2 agreed to texts and has a mobile
+number. In proportion to N, for the passes after the
 session: a day's worth (N/14) of phone sessions that ended on the day before the first
 (CHECK_IN_DAY), a third of them confirmed, the rest still scheduled, all of volunteers who
 can be texted; a day's worth that ended two days before that (UNANSWERED_DAY), each asked
@@ -21,7 +22,9 @@ Then, in a process of its own, with the clock set by time-machine to each pass's
 reminder at once, about 1/14 of them, and the next 4 hours are at the at-risk deadline;
 19:30 on CHECK_IN_DAY for the check-ins, two hours after its last session ended, when the
 whole day's are due at once and UNANSWERED_DAY's have gone unanswered; the weekly wellbeing
-moment before that, when every volunteer who opted in is due the question), it runs each
+moment before that, when every volunteer who opted in is due the question; the weekly peer
+check-in moment after it, when the peers who met their volunteer lately, and meet them
+neither that day nor the next, are due theirs), it runs each
 pass of matching.tasks.PASSES once, the passes in the order of their moments, and prints
 its seconds, the queries it made (CaptureQueriesContext), the enqueues among them and the
 texts it queued; then the same pass again at the same moment, which must queue nothing.
@@ -79,6 +82,21 @@ def wellbeing_moment():
     return wellbeing.latest_moment(moment(CHECK_IN_DAY, 19, 30))
 
 
+def peer_check_in_moment():
+    """The first weekly peer check-in moment after the evening of the check-ins' day: the
+    peers whose sessions of CHECK_IN_DAY or UNANSWERED_DAY ended and who meet their
+    volunteer neither that day nor the next are due theirs."""
+    from matching import peer_check_ins
+
+    after = moment(CHECK_IN_DAY, 19, 30)
+    clock = peer_check_ins.check_in_time()
+    for day in range(CHECK_IN_DAY, CHECK_IN_DAY + 8):
+        when = moment(day, clock.hour, clock.minute)
+        if when > after and when.weekday() == peer_check_ins.check_in_day():
+            return when
+    raise AssertionError("A week has every weekday.")
+
+
 # Days before the first day of sessions: the sessions of CHECK_IN_DAY ended hours before its
 # evening, and are due their check-ins; those of UNANSWERED_DAY were asked and never answered.
 CHECK_IN_DAY = -1
@@ -95,10 +113,13 @@ MOMENTS = {
     "check_ins_unanswered": (CHECK_IN_DAY, 19, 30),
     "wellbeing_asked": wellbeing_moment,
     "wellbeing_unanswered": wellbeing_moment,
+    "peers_checked_in": peer_check_in_moment,
 }
 # Of every WELLBEING_IN volunteers, the first WELLBEING_OPTED_IN opted in to the wellbeing
 # check-in and the first WELLBEING_SILENT of those left the last two weeks' unanswered.
 WELLBEING_IN, WELLBEING_OPTED_IN, WELLBEING_SILENT = 10, 6, 1
+# Every PEERS_TEXTED_IN-th peer agreed to texts and has a mobile number.
+PEERS_TEXTED_IN = 2
 
 
 def moment_of(name):
@@ -236,6 +257,15 @@ def seed(size):
                     full_name=f"Peer Bench {number}",
                     area=areas[number % len(areas)],
                     status=Peer.Status.MATCHED,
+                    **(
+                        {
+                            "phone": f"+447922{number:06d}",
+                            "sms_consent": True,
+                            "sms_consent_at": now,
+                        }
+                        if number % PEERS_TEXTED_IN == 0
+                        else {}
+                    ),
                 )
                 for number in range(matches)
             ),
