@@ -17,17 +17,17 @@ import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from matching import texts
 from matching.follow_ups import Kind, Urgency, session_follow_up, their_session
 from matching.models import FollowUp, Session
+from matching.questions import tie_questions
 from messaging.models import Message
 from messaging.quiet_hours import first_moment_allowed
-from messaging.services import close_question, send_sms
+from messaging.services import OutgoingText, close_question, send_many
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +40,25 @@ UNCLOSED = [Session.Status.SCHEDULED, Session.Status.CONFIRMED]
 
 
 def check_in_key(session):
-    return f"{CHECK_IN_TOPIC}:{session.pk}:{session.starts_at.astimezone(UTC).isoformat()}"
+    return _key(session.pk, session.starts_at)
+
+
+def _key(session_id, starts_at):
+    return f"{CHECK_IN_TOPIC}:{session_id}:{starts_at.astimezone(UTC).isoformat()}"
 
 
 def send_due_check_ins(*, now=None):
-    """Ask every volunteer whose session's check-in is due; returns how many were written."""
+    """Ask every volunteer whose session's check-in is due; returns how many were asked.
+
+    Set-based, as the reminders are (see matching.questions): one query finds the due
+    sessions with what their texts need, one `send_many` writes the texts, one UPDATE ties
+    each session to its text. A session the office closed or moved while the pass ran takes
+    none, and its text is withdrawn before it can go. One transaction, and keys tied to the
+    session and its start, so a pass that dies halfway and runs again asks each once.
+    """
     now = now or timezone.now()
     ended_by = now - timedelta(hours=settings.SESSION_CHECK_IN_HOURS_AFTER)
-    candidates = (
+    due = list(
         Session.objects.filter(
             status__in=UNCLOSED,
             check_in__isnull=True,
@@ -57,45 +68,46 @@ def send_due_check_ins(*, now=None):
             ends_at__gt=now - OLDEST_ASKED,
         )
         .textable()
-        .select_related("match__peer", "match__volunteer")
         .order_by("ends_at", "pk")
-    )
-    expires_at = first_moment_allowed(now) + REPLY_WINDOW
-    return sum(1 for session in candidates if _ask(session, expires_at=expires_at))
-
-
-def _ask(session, *, expires_at):
-    with transaction.atomic():
-        still_due = (
-            Session.objects.select_for_update(of=("self",))
-            .filter(
-                pk=session.pk,
-                status__in=UNCLOSED,
-                starts_at=session.starts_at,
-                check_in__isnull=True,
-            )
-            .exists()
+        .values(
+            "pk",
+            "starts_at",
+            phone=F("match__volunteer__phone"),
+            peer_name=F("match__peer__preferred_name"),
         )
-        if not still_due:
-            return False
-        match = session.match
-        try:
-            message = send_sms(
-                match.volunteer.phone,
-                texts.check_in_text(
-                    peer_name=match.peer.preferred_name, starts_at=session.starts_at
-                ),
-                topic=CHECK_IN_TOPIC,
-                idempotency_key=check_in_key(session),
-                reply_handler=REPLY_HANDLER,
-                context={"session_id": session.pk, "starts_at": session.starts_at.isoformat()},
-                expires_at=expires_at,
+    )
+    if not due:
+        return 0
+    expires_at = first_moment_allowed(now) + REPLY_WINDOW
+    with transaction.atomic():
+        sent = send_many(
+            [_check_in(session, expires_at=expires_at) for session in due], topic=CHECK_IN_TOPIC
+        )
+        for position, refusal in sent.refused.items():
+            logger.warning(
+                "Session %s cannot be checked in: %s", due[position]["pk"], refusal.messages[0]
             )
-        except ValidationError as refusal:
-            logger.warning("Session %s cannot be checked in: %s", session.pk, refusal.messages[0])
-            return False
-        Session.objects.filter(pk=session.pk).update(check_in=message)
-        return True
+        return tie_questions(
+            [
+                (session["pk"], session["starts_at"], message)
+                for session, message in zip(due, sent.messages, strict=True)
+                if message is not None
+            ],
+            field="check_in",
+            statuses=UNCLOSED,
+            reason="Not needed: the session changed as it was checked in.",
+        )
+
+
+def _check_in(session, *, expires_at):
+    return OutgoingText(
+        to=session["phone"],
+        body=texts.check_in_text(peer_name=session["peer_name"], starts_at=session["starts_at"]),
+        idempotency_key=_key(session["pk"], session["starts_at"]),
+        reply_handler=REPLY_HANDLER,
+        context={"session_id": session["pk"], "starts_at": session["starts_at"].isoformat()},
+        expires_at=expires_at,
+    )
 
 
 def raise_unanswered_check_ins(*, now=None):

@@ -13,13 +13,14 @@ import logging
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from matching import texts
 from matching.follow_ups import Kind, Urgency, session_follow_up, their_session
 from matching.models import FollowUp, Session
+from matching.questions import tie_questions
 from messaging.models import Message
 from messaging.quiet_hours import first_moment_allowed, quiet_since
 from messaging.services import OutgoingText, close_question, send_many, send_sms
@@ -126,48 +127,14 @@ def _reminder(session):
 
 
 def _tie_reminders(asked):
-    """Make each text the reminder of its session, if the session is still as it was asked
-    about; withdraw the texts that no session took. Returns how many sessions took one."""
-    if not asked:
-        return 0
-    tied = 0
-    # Two numbers a row: SQLite takes few parameters a query, PostgreSQL all rows at once.
-    size = (connection.features.max_query_params or 2 * len(asked)) // 2
-    for start in range(0, len(asked), size):
-        tied += _tie(asked[start : start + size])
-    if tied == len(asked):
-        return tied
-    messages = {message.pk: message for _, message in asked}
-    taken = set(
-        Session.objects.filter(reminder__in=list(messages)).values_list("reminder", flat=True)
+    """Make each text the reminder of its session, if the session still awaits it at the
+    start it was written for; withdraw the others. Returns how many sessions took one."""
+    return tie_questions(
+        [(session["pk"], session["starts_at"], message) for session, message in asked],
+        field="reminder",
+        statuses=[Session.Status.SCHEDULED],
+        reason="Not needed: the session changed as it was reminded.",
     )
-    for message_id in messages.keys() - taken:  # only when a session changed during the pass
-        close_question(
-            messages[message_id], reason="Not needed: the session changed as it was reminded."
-        )
-    return len(taken)
-
-
-def _tie(asked):
-    """One UPDATE ... FROM a list of (session, text) pairs: a CASE with a branch per session
-    would cost time in the square of their number. The text's expiry is the start it was
-    written for (see `_reminder`), so a session that moved since does not take it."""
-    quote = connection.ops.quote_name
-    session, message = quote(Session._meta.db_table), quote(Message._meta.db_table)
-    rows = ", ".join(["(%s, %s)"] * len(asked))
-    sql = (
-        f"WITH asked (session_id, message_id) AS (VALUES {rows}) "
-        f"UPDATE {session} SET {quote('reminder_id')} = asked.message_id "
-        f"FROM asked, {message} "
-        f"WHERE {session}.{quote('id')} = asked.session_id "
-        f"AND {message}.{quote('id')} = asked.message_id "
-        f"AND {session}.{quote('starts_at')} = {message}.{quote('expires_at')} "
-        f"AND {session}.{quote('status')} = %s AND {session}.{quote('reminder_id')} IS NULL"
-    )
-    params = [value for pair, text in asked for value in (pair["pk"], text.pk)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, Session.Status.SCHEDULED])
-        return cursor.rowcount
 
 
 def flag_at_risk(*, now=None):

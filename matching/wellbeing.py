@@ -34,7 +34,7 @@ from matching.models import FollowUp, WellbeingCheckIn, monday_of, volunteer_can
 from messaging.models import Message
 from messaging.quiet_hours import UK, first_moment_allowed
 from messaging.replies import ReplyOutcome
-from messaging.services import send_sms
+from messaging.services import OutgoingText, send_many
 from volunteers.models import Volunteer
 
 logger = logging.getLogger(__name__)
@@ -139,39 +139,50 @@ def volunteers_to_ask(week, *, now):
 
 
 def send_wellbeing_check_ins(*, now=None):
-    """Ask this week's wellbeing question of everyone due it; returns how many were asked."""
+    """Ask this week's wellbeing question of everyone due it; returns how many were asked.
+
+    Set-based: one query finds the volunteers, one `send_many` writes their texts, one
+    insert writes their check-ins, each tied to its text. One transaction, and a key per
+    volunteer and week, so a pass that dies halfway and runs again asks each once.
+    """
     now = now or timezone.now()
     week = due_week(now)
     if week is None:
+        return 0
+    volunteers = list(volunteers_to_ask(week, now=now).values_list("pk", "phone"))
+    if not volunteers:
         return 0
     # The reply window counts from when the text can first go, not from a quiet hour.
     expires_at = first_moment_allowed(now) + datetime.timedelta(
         hours=settings.WELLBEING_REPLY_HOURS
     )
     body = texts.wellbeing_question_text()
-    check_ins = []
     with transaction.atomic():
-        for volunteer in volunteers_to_ask(week, now=now):
-            try:
-                question = send_sms(
-                    volunteer.phone,
-                    body,
-                    topic=QUESTION_TOPIC,
-                    idempotency_key=check_in_key(volunteer.pk, week),
+        sent = send_many(
+            [
+                OutgoingText(
+                    to=phone,
+                    body=body,
+                    idempotency_key=check_in_key(volunteer_id, week),
                     reply_handler=REPLY_HANDLER,
-                    context={"volunteer_id": volunteer.pk, "week": week.isoformat()},
+                    context={"volunteer_id": volunteer_id, "week": week.isoformat()},
                     expires_at=expires_at,
                 )
-            except ValidationError as refusal:
-                logger.warning(
-                    "Volunteer %s cannot be asked how they are: %s",
-                    volunteer.pk,
-                    refusal.messages[0],
-                )
-                continue
-            check_ins.append(
-                WellbeingCheckIn(volunteer=volunteer, week=week, question=question, asked_at=now)
+                for volunteer_id, phone in volunteers
+            ],
+            topic=QUESTION_TOPIC,
+        )
+        for position, refusal in sent.refused.items():
+            logger.warning(
+                "Volunteer %s cannot be asked how they are: %s",
+                volunteers[position][0],
+                refusal.messages[0],
             )
+        check_ins = [
+            WellbeingCheckIn(volunteer_id=volunteer_id, week=week, question=question, asked_at=now)
+            for (volunteer_id, _), question in zip(volunteers, sent.messages, strict=True)
+            if question is not None
+        ]
         # A pass running at the same moment may have asked some of them: those rows stand.
         WellbeingCheckIn.objects.bulk_create(check_ins, ignore_conflicts=True)
     return len(check_ins)
@@ -271,21 +282,25 @@ def answer_wellbeing_check_in(question, reply):
 def raise_unanswered_follow_ups(*, now=None):
     """A gentle follow-up for each volunteer whose check-ins went unanswered two weeks
     running, once per run of unanswered weeks (a third silent week raises nothing new; a
-    new run after an answer does). Returns how many were raised."""
+    new run after an answer does). Returns how many were raised.
+
+    Three queries however many: the unanswered weeks, the causes already raised among them,
+    and one insert of the new follow-ups."""
     now = now or timezone.now()
     this_week = monday_of(now.astimezone(UK).date())
-    unanswered = set(
-        WellbeingCheckIn.objects.unanswered(now=now)
+    unanswered = {
+        (volunteer_id, week): name
+        for volunteer_id, week, name in WellbeingCheckIn.objects.unanswered(now=now)
         .filter(
             week__gte=this_week - 3 * WEEK,
             volunteer__status=Volunteer.Status.ACTIVE,
             volunteer__wellbeing_opt_in=True,
         )
-        .values_list("volunteer_id", "week")
-    )
+        .values_list("volunteer_id", "week", "volunteer__preferred_name")
+    }
     runs = {
-        wellbeing_cause(Kind.WELLBEING_UNANSWERED, volunteer_id, week): (volunteer_id, week)
-        for volunteer_id, week in unanswered
+        wellbeing_cause(Kind.WELLBEING_UNANSWERED, volunteer_id, week): (volunteer_id, week, name)
+        for (volunteer_id, week), name in unanswered.items()
         if week >= this_week - WEEK
         and (volunteer_id, week - WEEK) in unanswered
         and (volunteer_id, week - 2 * WEEK) not in unanswered
@@ -293,19 +308,23 @@ def raise_unanswered_follow_ups(*, now=None):
     if not runs:
         return 0
     raised_before = set(FollowUp.objects.filter(cause__in=runs).values_list("cause", flat=True))
-    new = {cause: run for cause, run in runs.items() if cause not in raised_before}
-    volunteers = Volunteer.objects.in_bulk({volunteer_id for volunteer_id, _ in new.values()})
-    raised = 0
-    for cause, (volunteer_id, week) in sorted(new.items()):
-        volunteer = volunteers[volunteer_id]
-        _, created = raise_follow_up(
+    length = FollowUp._meta.get_field("summary").max_length
+    new = [
+        FollowUp(
             kind=Kind.WELLBEING_UNANSWERED,
             urgency=Urgency.ROUTINE,
             cause=cause,
-            summary=f"{volunteer.preferred_name} has not answered the wellbeing check-in two "
-            f"weeks running (weeks of {week - WEEK:%-d %b} and {week:%-d %b %Y}): a friendly "
-            "call or text to see how they are.",
-            volunteer=volunteer,
+            summary=(
+                f"{name} has not answered the wellbeing check-in two weeks running (weeks "
+                f"of {week - WEEK:%-d %b} and {week:%-d %b %Y}): a friendly call or text to "
+                "see how they are."
+            )[:length],
+            volunteer_id=volunteer_id,
+            raised_at=now,
         )
-        raised += created
-    return raised
+        for cause, (volunteer_id, week, name) in sorted(runs.items())
+        if cause not in raised_before
+    ]
+    # Raised at the same moment by another pass: that one stands.
+    FollowUp.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -588,17 +588,110 @@ def test_finding_no_check_in_due_among_many_sessions_is_one_query(django_assert_
         assert check_ins.send_due_check_ins() == 0
 
 
-def test_each_due_check_in_costs_the_same_few_queries(queue):
+@pytest.mark.parametrize("count", [3, 30])
+def test_checking_in_many_sessions_costs_the_queries_of_checking_in_one(count, queue):
     texted_session(NOW - 3 * HOUR)
     with CaptureQueriesContext(connection) as one:
         assert check_ins.send_due_check_ins() == 1
     Message.objects.all().delete()
     Session.objects.all().delete()
-    for hour in range(3, 6):
+    for minutes in range(count):
+        texted_session(NOW - 3 * HOUR - minutes * datetime.timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as many:
+        assert check_ins.send_due_check_ins() == count
+    assert len(many) == len(one)
+    assert Session.objects.filter(check_in__isnull=True).count() == 0
+    assert len(check_ins_sent()) == count
+
+
+def _changing_the_session_as_it_is_checked_in(monkeypatch, change):
+    """Run `change` after the pass chose its sessions and before it writes their texts."""
+    real = check_ins.send_many
+
+    def send_many(texts, **options):
+        change()
+        return real(texts, **options)
+
+    monkeypatch.setattr(check_ins, "send_many", send_many)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda session: services.record_outcome(session, attended=True, hours=1),
+        lambda session: services.record_outcome(session, attended=False),
+        lambda session: services.cancel_session(session, reason="Recorded in error."),
+    ],
+    ids=["completed", "no show", "cancelled"],
+)
+def test_a_session_closed_as_the_pass_runs_gets_no_check_in(run_passes, outbox, change):
+    session = texted_session(NOW - 3 * HOUR)
+    other = texted_session(NOW - 4 * HOUR)
+    with pytest.MonkeyPatch.context() as patch:
+        _changing_the_session_as_it_is_checked_in(patch, lambda: change(session))
+        assert run_passes()["checked_in"] == 1
+
+    assert [text["to"] for text in outbox] == [phone_of(other)]
+    session.refresh_from_db()
+    assert session.check_in is None
+    stale = Message.objects.get(topic=check_ins.CHECK_IN_TOPIC, context__session_id=session.pk)
+    assert stale.status == Message.Status.WITHDRAWN
+    assert run_passes()["checked_in"] == 0
+
+
+def test_a_session_rescheduled_as_the_pass_runs_is_asked_after_its_new_time(
+    run_passes, outbox, time_machine
+):
+    session = texted_session(NOW - 3 * HOUR)
+    with pytest.MonkeyPatch.context() as patch:
+        _changing_the_session_as_it_is_checked_in(
+            patch,
+            lambda: services.reschedule_session(
+                session, starts_at=NOW + 24 * HOUR, ends_at=NOW + 25 * HOUR
+            ),
+        )
+        assert run_passes()["checked_in"] == 0
+
+    assert [text["body"] for text in outbox if "happen?" in text["body"]] == []
+    session.refresh_from_db()
+    assert session.check_in is None
+    stale = Message.objects.get(topic=check_ins.CHECK_IN_TOPIC)
+    assert stale.status == Message.Status.WITHDRAWN
+    assert not stale.idempotency_key.startswith(check_ins.CHECK_IN_TOPIC)
+
+    time_machine.move_to(NOW + 27 * HOUR, tick=False)
+    assert run_passes()["checked_in"] == 1
+    session.refresh_from_db()
+    assert "on Tuesday happen?" in session.check_in.body
+
+
+def test_a_pass_that_died_halfway_asks_each_once_when_it_runs_again(run_passes, outbox):
+    for hour in range(3, 7):
         texted_session(NOW - hour * HOUR)
-    with CaptureQueriesContext(connection) as three:
-        assert check_ins.send_due_check_ins() == 3
-    assert len(three) == 1 + 3 * (len(one) - 1)
+
+    def dies(asked, **options):
+        raise RuntimeError("the worker stopped halfway through the pass")
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(check_ins, "tie_questions", dies)
+        run_passes()
+    assert not Message.objects.filter(topic=check_ins.CHECK_IN_TOPIC).exists()
+
+    run_passes()
+    run_passes()
+    assert len(check_ins_sent()) == 4
+    assert Session.objects.filter(check_in__isnull=False).count() == 4
+
+
+def test_a_volunteer_whose_number_cannot_take_texts_holds_back_no_other_check_in(
+    run_passes, outbox
+):
+    landline = texted_session(NOW - 3 * HOUR, match__volunteer__phone="+441236440000")
+    other = texted_session(NOW - 4 * HOUR)
+    assert run_passes()["checked_in"] == 1
+    assert [text["to"] for text in outbox] == [phone_of(other)]
+    landline.refresh_from_db()
+    assert landline.check_in is None
 
 
 def test_raising_unanswered_follow_ups_costs_the_same_for_one_as_for_many(run_passes, time_machine):

@@ -249,37 +249,29 @@ def test_an_open_check_in_holds_a_session_reminder_back_only_until_it_is_answere
     assert reminder.startswith("PeerPath: your session with Sam is Mon 23 Nov at 16:00")
 
 
-def test_the_pass_costs_the_same_queries_for_1_volunteer_and_20(
-    time_machine, monkeypatch, queue, django_capture_on_commit_callbacks
-):
+@pytest.mark.parametrize("count", [3, 30])
+def test_asking_many_volunteers_costs_the_queries_of_asking_one(time_machine, queue, count):
     time_machine.move_to(MONDAY, tick=False)
-    real_send_sms = wellbeing.send_sms
-    inside_send_sms = []
-
-    def counted_send_sms(*args, **kwargs):
-        with CaptureQueriesContext(connection) as captured:
-            message = real_send_sms(*args, **kwargs)
-        inside_send_sms.append(len(captured))
-        return message
-
-    monkeypatch.setattr(wellbeing, "send_sms", counted_send_sms)
-
-    def queries_outside_send_sms():
-        inside_send_sms.clear()
-        with CaptureQueriesContext(connection) as captured:
-            asked = wellbeing.send_wellbeing_check_ins()
-        return asked, len(captured) - sum(inside_send_sms)
-
     opted_in()
-    one = queries_outside_send_sms()
-    for _ in range(20):
-        opted_in()
+    with CaptureQueriesContext(connection) as one:
+        assert wellbeing.send_wellbeing_check_ins() == 1
     WellbeingCheckIn.objects.all().delete()
     Message.objects.all().delete()
-    twenty_one = queries_outside_send_sms()
+    for _ in range(count - 1):
+        opted_in()
+    with CaptureQueriesContext(connection) as many:
+        assert wellbeing.send_wellbeing_check_ins() == count
+    assert len(many) == len(one)
+    check_ins = WellbeingCheckIn.objects.select_related("question", "volunteer")
+    assert len(check_ins) == count
+    assert {c.question.to_number for c in check_ins} == {c.volunteer.phone for c in check_ins}
 
-    assert (one[0], twenty_one[0]) == (1, 21)
-    assert twenty_one[1] == one[1]
+
+def test_finding_nobody_to_ask_is_one_query(time_machine, django_assert_num_queries):
+    time_machine.move_to(MONDAY, tick=False)
+    VolunteerFactory(sms_consent=True, wellbeing_opt_in=False)
+    with django_assert_num_queries(1):
+        assert wellbeing.send_wellbeing_check_ins() == 0
 
 
 def test_a_check_in_day_or_time_that_cannot_be_read_is_refused_in_words(settings):
@@ -446,6 +438,38 @@ def test_an_answer_between_silent_weeks_raises_nothing(time_machine, run_passes,
 
     ask_week(time_machine, run_passes, 3)  # a new run of two
     assert wellbeing_follow_ups().get().kind == Kind.WELLBEING_UNANSWERED
+
+
+def silent_weeks(volunteer, *, weeks):
+    """`volunteer` asked in each of `weeks` (Mondays) and never answered."""
+    for week in weeks:
+        moment = datetime.datetime.combine(week, datetime.time(10), tzinfo=UTC)
+        question = Message.objects.create(
+            direction=Message.Direction.OUTBOUND,
+            to_number=volunteer.phone,
+            body=QUESTION,
+            topic=wellbeing.QUESTION_TOPIC,
+            status=Message.Status.DELIVERED,
+            expires_at=moment + 8 * HOUR,
+        )
+        WellbeingCheckIn.objects.create(
+            volunteer=volunteer, week=week, asked_at=moment, question=question
+        )
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_raising_many_unanswered_follow_ups_costs_the_queries_of_raising_one(time_machine, count):
+    time_machine.move_to(MONDAY + 2 * WEEK, tick=False)
+    silent_weeks(opted_in(), weeks=[WEEK_OF, WEEK_OF + WEEK])
+    with CaptureQueriesContext(connection) as one:
+        assert wellbeing.raise_unanswered_follow_ups() == 1
+    for _ in range(count):
+        silent_weeks(opted_in(), weeks=[WEEK_OF, WEEK_OF + WEEK])
+    with CaptureQueriesContext(connection) as many:
+        assert wellbeing.raise_unanswered_follow_ups() == count
+    assert len(many) == len(one)
+    assert FollowUp.objects.filter(kind=Kind.WELLBEING_UNANSWERED).count() == count + 1
+    assert wellbeing.raise_unanswered_follow_ups() == 0
 
 
 def test_a_question_that_never_reached_the_phone_is_not_counted_unanswered(
