@@ -130,6 +130,9 @@ def test_the_texts_as_sent_fit_one_segment(settings):
 
     for text in sent:
         assert count_segments(text) == ("GSM-7", len(text), 1), text
-        assert WORST_CASE["sender"] in text
         assert not [word for word in NEVER_SAID if word in text.lower()]
-    assert WORST_CASE["office_phone"] in sent[0]
+    help_text, not_understood, login_code = sent
+    assert WORST_CASE["sender"] in help_text and WORST_CASE["sender"] in login_code
+    # Anyone may get this one back, a peer too: it names no service.
+    assert WORST_CASE["sender"] not in not_understood
+    assert WORST_CASE["office_phone"] in help_text
