@@ -34,6 +34,8 @@ Status = Message.Status
 # How a sent text ends when it never reached the phone: the coordinator is told.
 NOT_DELIVERED = {Status.FAILED, Status.UNDELIVERED}
 MAX_SEGMENTS = 10
+# A reply repeating, within this long, the answer a number just gave is not asked about again.
+REPEAT_WINDOW = timedelta(hours=12)
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
@@ -772,6 +774,10 @@ def _answer_question(reply):
         .filter(to_number=reply.from_number, question_open=True, reply_expires_at__gt=now)
         .first()
     )
+    if question is None and _repeats_last_answer(reply, now):
+        # The same answer again (a double send, or a second YES): it was acted on.
+        _set_topic(reply, "reply.repeated")
+        return
     outcome = _ask_handler(question, reply) if question is not None else None
     if outcome is None or not outcome.understood:
         reply.needs_attention = True
@@ -801,6 +807,26 @@ def _answer_question(reply):
             quiet_hours=False,
         )
     _release_next_question(reply.from_number, now, held_until=question.reply_expires_at)
+
+
+def _repeats_last_answer(reply, now):
+    """Whether `reply` says again, word for word (any case or punctuation), what the same
+    number answered to its last question within the last REPEAT_WINDOW."""
+    said = keyword(reply.body)
+    if not said:
+        return False
+    last_answer = (
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND,
+            from_number=reply.from_number,
+            answers__isnull=False,
+            created_at__gte=now - REPEAT_WINDOW,
+        )
+        .exclude(pk=reply.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return last_answer is not None and keyword(last_answer.body) == said
 
 
 def _ask_handler(question, reply):

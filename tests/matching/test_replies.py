@@ -112,8 +112,31 @@ def test_yes_twice_confirms_once(reminded, text_in, outbox, time_machine):
     assert reminded.confirmed_at == NOW
     confirmations = [text for text in outbox if "is confirmed" in text["body"]]
     assert len(confirmations) == 1
-    assert last_text(outbox) == messaging_texts.not_understood_text()
+    # Said again, it was already acted on: nobody needs to read it, nothing more is sent.
+    assert "is confirmed" in last_text(outbox)
+    assert not second.needs_attention
+    assert second.topic == "reply.repeated"
+
+
+def test_a_different_word_after_the_answer_still_reaches_the_coordinator(
+    reminded, text_in, outbox, time_machine
+):
+    text_in(phone_of(reminded), "YES")
+    time_machine.move_to(NOW + datetime.timedelta(minutes=10), tick=False)
+    second = text_in(phone_of(reminded), "no sorry")
+    reminded.refresh_from_db()
+    assert reminded.status == Status.CONFIRMED
     assert second.needs_attention
+    assert last_text(outbox) == messaging_texts.not_understood_text()
+
+
+def test_the_same_answer_half_a_day_later_reaches_the_coordinator(
+    reminded, text_in, outbox, time_machine
+):
+    text_in(phone_of(reminded), "YES")
+    time_machine.move_to(NOW + datetime.timedelta(hours=13), tick=False)
+    later = text_in(phone_of(reminded), "YES")
+    assert later.needs_attention
 
 
 def test_a_reply_after_the_question_expired_changes_nothing(
