@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from community.errors import StateConflict
-from matching import check_ins, services, texts
+from matching import check_ins, reply_numbers, services, texts
 from matching.models import Session
 from messaging.models import Message
 from messaging.replies import ReplyOutcome
@@ -24,10 +24,12 @@ NO = "no"
 YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "yea", "ok", "okay", "sure", "confirmed"}
 NO_WORDS = {"no", "n", "nope", "nah", "cant", "cannot"}
 THUMBS_UP = re.compile(r"^(\N{THUMBS UP SIGN}[\U0001F3FB-\U0001F3FF]?\s*)+$")
-# Anything that looks like a number, and the forms of one this reads ("1.5", "1,5", ".5").
-NUMBERISH = re.compile(r"[\d.,]*\d[\d.,]*")
-A_NUMBER = re.compile(r"\d+(?:[.,]\d+)?|[.,]\d+")
-UNIT = re.compile(r"\s*([a-z]*)")
+HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours"}
+MINUTE_WORDS = {"min", "mins", "minute", "minutes"}
+# Words that give a length or a time of day: a reply with them and no number to read
+# ("an hour and a half") or after its number ("at 3 pm") does not say its hours plainly.
+LENGTH_WORDS = (HOUR_WORDS - {"h"}) | MINUTE_WORDS | {"half", "quarter"}
+CLOCK_WORDS = {"am", "pm", "oclock", "o"}
 
 
 def read(body):
@@ -85,21 +87,25 @@ class UnreadableHours(ValueError):
 
 def hours_in(body):
     """The hours a reply gives ("YES 1.5", "yes 1,5", "Yes, 2 hours", "y 90 mins"), as a
-    Decimal; None when it gives no number. UnreadableHours when what looks like a number
-    cannot be read as one ("1.5.2"), or there is more than one ("1 or 2")."""
-    found = list(NUMBERISH.finditer(body or ""))
-    if not found:
+    Decimal; None when it says nothing of its length. UnreadableHours when it gives a number
+    that cannot be read as one (see matching.reply_numbers), more than one ("1 or 2"),
+    a number that is not a length ("2nd", "at 3pm"), or a length with no number ("half an
+    hour")."""
+    try:
+        numbers = reply_numbers.numbers_in(body)
+    except reply_numbers.Unreadable:
+        raise UnreadableHours(body) from None
+    if not numbers:
+        if LENGTH_WORDS & set(re.findall(r"[a-z]+", (body or "").lower())):
+            raise UnreadableHours(body)
         return None
-    if len(found) > 1:
+    if len(numbers) > 1:
         raise UnreadableHours(body)
-    number = found[0].group().rstrip(".,")  # a full stop or comma after it ends the sentence
-    if not A_NUMBER.fullmatch(number):
+    [number] = numbers
+    unit = number.word
+    if unit in CLOCK_WORDS or (number.glued and unit not in HOUR_WORDS | MINUTE_WORDS):
         raise UnreadableHours(body)
-    hours = Decimal(number.replace(",", "."))
-    unit = UNIT.match(body[found[0].end() :].lower()).group(1)
-    if unit.startswith("min"):
-        hours /= 60
-    return hours
+    return number.value / 60 if unit in MINUTE_WORDS else number.value
 
 
 def answer_check_in(question, reply):

@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from community.errors import StateConflict
-from matching import texts
+from matching import reply_numbers, texts
 from matching.follow_ups import Kind, Urgency, raise_follow_up
 from matching.models import FollowUp, WellbeingCheckIn, monday_of, volunteer_cannot_be_texted
 from messaging.models import Message
@@ -191,30 +191,49 @@ def send_wellbeing_check_ins(*, now=None):
 # Answers ---------------------------------------------------------------------------------
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-LEADING_NUMBER = re.compile(r"([0-9]+)([.,][0-9])?(?:\s*(?:/|out of)\s*([0-9]+))?(?![0-9])")
-RANGE = re.compile(r"\s*(?:-|–|to)\s*[0-9]")
+# Words for numbers that are never a score by themselves, but make a reply's score unclear.
+OTHER_NUMBER_WORDS = {"zero", "six", "seven", "eight", "nine", "ten", "half"}
+OUT_OF = re.compile(r"\s*(?:/|out of)\s*")
 
 
 def read_score(body):
     """The score 1 to 5 a reply starts with, or None.
 
-    Read: a number first, alone or followed by anything ("4", " 5 ", "4 thanks", "3/5",
-    "2 out of 5"), or its word ("five", "Two, rough week"). Not read, so left for the
-    coordinator: numbers outside 1 to 5 ("0", "7", "-1"), halves ("3.5"), ranges ("2-3"),
-    scores out of anything but 5 ("3/10"), and anything that does not start with a score.
+    Read: a number first, alone or followed by words ("4", " 5 ", "4 thanks"), or out of 5
+    ("3/5", "2 out of 5"), or its word ("five", "Two, rough week"). Not read, so left for
+    the coordinator: numbers outside 1 to 5 ("0", "7", "-1"), halves ("3.5", "3½", "one and
+    a half"), ranges and choices ("2-3", "2 or 3", "two or three"), scores out of anything
+    but 5 ("3/10"), any other number in the reply, numerals other than ASCII digits ("４",
+    "٣"), and anything that does not start with a score.
     """
     text = (body or "").strip().lower()
-    found = LEADING_NUMBER.match(text)
-    if found:
-        number, fraction, out_of = found.groups()
-        if fraction or (out_of and int(out_of) != 5) or RANGE.match(text, found.end()):
-            return None
-        score = int(number)
-        return score if WellbeingCheckIn.LOWEST <= score <= WellbeingCheckIn.HIGHEST else None
+    try:
+        numbers = reply_numbers.numbers_in(text)
+    except reply_numbers.Unreadable:
+        return None
     words = re.findall(r"[a-z]+", text)
-    if words and words[0] in NUMBER_WORDS and not text.startswith("-"):
-        return NUMBER_WORDS[words[0]]
-    return None
+    number_words = [word for word in words if word in NUMBER_WORDS or word in OTHER_NUMBER_WORDS]
+    if numbers:
+        first, rest = numbers[0], numbers[1:]
+        if first.start != 0 or number_words:
+            return None
+        if rest:
+            out_of = rest[0]
+            if len(rest) > 1 or text[out_of.start : out_of.end] != "5":
+                return None
+            if not OUT_OF.fullmatch(text, first.end, out_of.start):
+                return None
+        written = text[first.start : first.end]
+        if "." in written or "," in written:
+            return None
+        score = int(first.value)
+    elif words and number_words == words[:1] and text.startswith(words[0]):
+        score = NUMBER_WORDS.get(words[0])
+    else:
+        return None
+    if score is None or not WellbeingCheckIn.LOWEST <= score <= WellbeingCheckIn.HIGHEST:
+        return None
+    return score
 
 
 @transaction.atomic

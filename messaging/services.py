@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from community.phones import normalise_phone, to_phone
+from community.plain_text import without_hidden_characters
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
 from messaging.models import SECRET, Message, OptOut, mask_of
@@ -692,14 +693,23 @@ def keyword(body):
     return re.sub(r"[\W_]+", "", body or "").upper()
 
 
+def received_words(body):
+    """The words of a received text as they are kept: line breaks made plain, without the
+    characters no name or note may hold either (control characters other than line breaks
+    and tabs, text-reordering controls, lone surrogates). PostgreSQL refuses a NUL."""
+    return without_hidden_characters((body or "").replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def receive(*, sid, from_number, to_number, body):
     """Store an inbound text once per provider id and act on it. Returns (message, created).
 
     If acting on it fails, what it did is undone but the text is kept, marked for attention.
-    A body longer than any text Twilio delivers (MAX_RECEIVED_CHARACTERS) is no person's
-    text: its beginning is kept for the coordinator, with a note of its length, and nothing
-    acts on it or answers it.
+    The body is kept as `received_words` leaves it, whoever hands it over. A body longer
+    than any text Twilio delivers (MAX_RECEIVED_CHARACTERS) is no person's text: its
+    beginning is kept for the coordinator, with a note of its length, and nothing acts on it
+    or answers it.
     """
+    body = received_words(body)
     cut_short = len(body) > MAX_RECEIVED_CHARACTERS
     with transaction.atomic():
         existing = Message.objects.filter(twilio_sid=sid).first()

@@ -27,7 +27,6 @@ from twilio.rest.api.v2010.account.message import MessageInstance
 from twilio.twiml.messaging_response import MessagingResponse
 
 from community.phones import normalise_phone
-from community.plain_text import without_hidden_characters
 from messaging import services
 
 logger = logging.getLogger(__name__)
@@ -64,9 +63,8 @@ def phone(value):
 
 
 def text_body(value):
-    """The words as sent, without the characters no name or note may hold either (control
-    characters other than line breaks and tabs, text-reordering controls, lone surrogates)."""
-    return without_hidden_characters(value.replace("\r\n", "\n").replace("\r", "\n"))
+    """The words as sent, as messaging keeps them (see services.received_words)."""
+    return services.received_words(value)
 
 
 def message_status(value):
