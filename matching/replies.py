@@ -8,6 +8,7 @@ with the session it was about.
 """
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -34,7 +35,7 @@ CLOCK_WORDS = {"am", "pm", "oclock", "o"}
 
 def read(body):
     """YES, NO, or None when the reply says neither plainly."""
-    text = (body or "").strip()
+    text = unicodedata.normalize("NFKC", body or "").strip()  # "ＹＥＳ" is YES
     if THUMBS_UP.match(text):
         return YES
     words = re.findall(

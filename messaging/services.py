@@ -9,6 +9,7 @@ import logging
 import random
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -689,8 +690,9 @@ def remove_opt_out(opt_out, *, note, by=None):
 
 
 def keyword(body):
-    """The body as a keyword: just the word, any case, stray spaces and punctuation ignored."""
-    return re.sub(r"[\W_]+", "", body or "").upper()
+    """The body as a keyword: just the word, any case, stray spaces and punctuation ignored,
+    and letters typed in another width or style (fullwidth "ＳＴＯＰ") read as plain ones."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", body or "")).upper()
 
 
 def received_words(body):

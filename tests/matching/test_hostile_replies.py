@@ -335,6 +335,8 @@ def keyword_outcome(body):
 
 
 def ascii_words(body):
+    """The words as the yes/no reader sees them: fullwidth letters read as plain ones."""
+    body = unicodedata.normalize("NFKC", body)
     return re.findall(r"[a-z]+", body.lower().replace("'", "").replace("\u2019", ""))
 
 

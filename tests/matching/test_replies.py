@@ -300,3 +300,16 @@ def test_a_reminder_through_twilio_answered_through_the_webhook(
     assert session.reminder.topic == reminders.REMINDER_TOPIC
     declined = FollowUp.objects.filter(kind=FollowUp.Kind.SESSION_DECLINED, session=session)
     assert declined.exists() == (status == Status.DECLINED)
+
+
+def test_yes_and_no_typed_in_fullwidth_letters_are_read(reminded, text_in):
+    text_in(phone_of(reminded), "ＹＥＳ")
+    reminded.refresh_from_db()
+    assert reminded.status == Status.CONFIRMED
+
+
+def test_stop_typed_in_fullwidth_letters_opts_out(reminded, text_in):
+    text_in(phone_of(reminded), "ＳＴＯＰ")
+    assert OptOut.objects.current().filter(phone=phone_of(reminded)).exists()
+    reminded.refresh_from_db()
+    assert reminded.status == Status.SCHEDULED
