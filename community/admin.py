@@ -172,3 +172,33 @@ class StatusThroughActionsMixin:
             return self.fieldsets
         (name, options), *others = self.fieldsets
         return [(name, {**options, "description": self.status_help}), *others, self.record_fieldset]
+
+
+class StateFilter(admin.SimpleListFilter):
+    """A list filter whose first state applies when none is chosen: a page opens on what
+    still needs someone. `states` lists (value, label, narrowing), where narrowing takes the
+    queryset and returns the rows in that state (None: every row)."""
+
+    title = "state"
+    parameter_name = "state"
+    states = ()
+
+    def chosen(self):
+        return self.value() or self.states[0][0]
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label, _ in self.states]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.chosen() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        for value, _, narrowing in self.states:
+            if value == self.chosen():
+                return narrowing(queryset) if narrowing else queryset
+        return queryset

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from community.admin import ReadOnlyAdmin
+from community.admin import ReadOnlyAdmin, StateFilter
 from matching import engine, follow_ups, services
 from matching.models import (
     ConfirmationState,
@@ -832,32 +832,14 @@ class WellbeingCheckInAdmin(ReadOnlyAdmin):
 # Follow-ups ------------------------------------------------------------------------------
 
 
-class FollowUpStateFilter(admin.SimpleListFilter):
+class FollowUpStateFilter(StateFilter):
     """Open follow-ups unless asked otherwise: those are what still needs someone."""
 
-    title = "state"
-    parameter_name = "state"
-    DEFAULT = "open"
-
-    def lookups(self, request, model_admin):
-        return [("open", "Open"), ("handled", "Handled"), ("all", "All")]
-
-    def choices(self, changelist):
-        chosen = self.value() or self.DEFAULT
-        for value, title in self.lookup_choices:
-            yield {
-                "selected": chosen == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        chosen = self.value() or self.DEFAULT
-        if chosen == "open":
-            return queryset.open()
-        if chosen == "handled":
-            return queryset.handled()
-        return queryset
+    states = [
+        ("open", "Open", lambda follow_ups: follow_ups.open()),
+        ("handled", "Handled", lambda follow_ups: follow_ups.handled()),
+        ("all", "All", None),
+    ]
 
 
 class HandleForm(forms.Form):

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from community.admin import PhoneSearchMixin
+from community.admin import PhoneSearchMixin, StateFilter
 from community.phones import phone_problem, to_phone
 from messaging import services
 from messaging.models import Message, OptOut
@@ -163,32 +163,14 @@ class MessageAdmin(PhoneEitherPartySearchMixin, admin.ModelAdmin):
         _say(self, request, handled, "1 text is marked handled.", "%d texts are marked handled.")
 
 
-class OptOutStateFilter(admin.SimpleListFilter):
+class OptOutStateFilter(StateFilter):
     """Current opt-outs unless asked otherwise: those are the numbers nothing is sent to."""
 
-    title = "state"
-    parameter_name = "state"
-    DEFAULT = "current"
-
-    def lookups(self, request, model_admin):
-        return [("current", "Current"), ("ended", "Ended"), ("all", "All")]
-
-    def choices(self, changelist):
-        chosen = self.value() or self.DEFAULT
-        for value, title in self.lookup_choices:
-            yield {
-                "selected": chosen == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        chosen = self.value() or self.DEFAULT
-        if chosen == "current":
-            return queryset.current()
-        if chosen == "ended":
-            return queryset.filter(ended_at__isnull=False)
-        return queryset
+    states = [
+        ("current", "Current", lambda opt_outs: opt_outs.current()),
+        ("ended", "Ended", lambda opt_outs: opt_outs.filter(ended_at__isnull=False)),
+        ("all", "All", None),
+    ]
 
 
 class RecordOptOutForm(forms.ModelForm):
