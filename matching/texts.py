@@ -48,14 +48,16 @@ def _day_and_time(moment):
     return f"{local:%a} {local.day} {local:%b}", f"{local:%H:%M}"
 
 
-def _fitted(template, *, place, **values):
-    """The template filled in, its place shortened until the text fits one segment (or the
-    place is down to a few characters: text that cannot be GSM-7 takes more)."""
-    text = template.format(where=place, **values)
-    cut = len(place)
+def _fitted(template, *, slot, **values):
+    """The template filled in, the value of `slot` (a place, a course) shortened visibly
+    until the text fits one segment, or until it is down to a few characters: text that
+    cannot be GSM-7 takes more."""
+    longest = values.pop(slot)
+    text = template.format(**{slot: longest}, **values)
+    cut = len(longest)
     while count_segments(text).count > 1 and cut > 8:
         cut -= 1
-        text = template.format(where=place[:cut].rstrip() + SHORTENED, **values)
+        text = template.format(**{slot: longest[:cut].rstrip() + SHORTENED}, **values)
     return text
 
 
@@ -64,7 +66,8 @@ def reminder_text(*, peer_name, starts_at, mode, place):
     where = BY.get(mode) or (place or "").strip()
     return _fitted(
         REMINDER,
-        place=where,
+        slot="where",
+        where=where,
         sender=settings.SMS_SENDER_NAME,
         peer=first_name(peer_name),
         day=day,
@@ -170,14 +173,13 @@ def course_in_words(*, name, kind):
 def training_expiring_text(*, course_name, course_kind, expires_on):
     """The volunteer's own notice, a month ahead, that a course or check runs out. A long
     course name is cut, visibly, so the text stays one segment."""
-    course = course_in_words(name=course_name, kind=course_kind)
-    values = {"sender": settings.SMS_SENDER_NAME, "day": f"{expires_on.day} {expires_on:%b %Y}"}
-    text = TRAINING_EXPIRING.format(course=course, **values)
-    cut = len(course)
-    while count_segments(text).count > 1 and cut > 8:
-        cut -= 1
-        text = TRAINING_EXPIRING.format(course=course[:cut].rstrip() + SHORTENED, **values)
-    return text
+    return _fitted(
+        TRAINING_EXPIRING,
+        slot="course",
+        course=course_in_words(name=course_name, kind=course_kind),
+        sender=settings.SMS_SENDER_NAME,
+        day=f"{expires_on.day} {expires_on:%b %Y}",
+    )
 
 
 # Texts to peers --------------------------------------------------------------------------
