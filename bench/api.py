@@ -37,7 +37,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage  # noqa: E402
+from bench.commands import manage, others_busy  # noqa: E402
 
 API_PATH = "/api/v1/volunteers/?page_size=100"
 PLAIN_PATH = "/bench/plain-volunteers/?page_size=100"
@@ -409,25 +409,6 @@ def server_cpu_seconds(master):
         return total / ticks
     except (OSError, ValueError, IndexError):
         return None
-
-
-def others_busy(seconds=2):
-    """The share of all CPUs' time in use over `seconds`, from Linux's /proc/stat; None
-    elsewhere. Called while gunicorn idles, it is what the rest of the machine uses."""
-
-    def sample():
-        numbers = [int(field) for field in Path("/proc/stat").read_text().split()[1:9]]
-        idle = numbers[3] + numbers[4]  # idle and iowait
-        return sum(numbers), idle
-
-    try:
-        total_before, idle_before = sample()
-        time.sleep(seconds)
-        total_after, idle_after = sample()
-    except (OSError, ValueError):
-        return None
-    total = total_after - total_before
-    return 1 - (idle_after - idle_before) / total if total else None
 
 
 def timed_wrk(url, token, *, server, arguments):

@@ -1,8 +1,10 @@
-"""What the benchmarks share: running manage.py in a subprocess, and reading --sizes."""
+"""What the benchmarks share: running manage.py in a subprocess, reading --sizes, and how
+busy the machine is."""
 
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -31,3 +33,32 @@ def sizes(text):
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("Give one or more sizes of at least 1.")
     return values
+
+
+def others_busy(seconds=2):
+    """The share of all CPUs' time in use over `seconds`, from Linux's /proc/stat; None
+    elsewhere."""
+
+    def sample():
+        numbers = [int(field) for field in Path("/proc/stat").read_text().split()[1:9]]
+        idle = numbers[3] + numbers[4]  # idle and iowait
+        return sum(numbers), idle
+
+    try:
+        total_before, idle_before = sample()
+        time.sleep(seconds)
+        total_after, idle_after = sample()
+    except (OSError, ValueError):
+        return None
+    total = total_after - total_before
+    return 1 - (idle_after - idle_before) / total if total else None
+
+
+def say_how_busy():
+    """Print how busy the machine is before a benchmark starts, with a warning when other
+    work would make the times high and noisy."""
+    busy = others_busy()
+    if busy is not None:
+        print(f"Before starting, {busy:.0%} of the CPUs' time is in use by other work.")
+        if busy > 0.15:
+            print("Warning: the machine is busy, so the times will be high and noisy.")

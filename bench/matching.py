@@ -34,7 +34,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage, sizes  # noqa: E402
+from bench.commands import manage, say_how_busy, sizes  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SUGGEST_PEERS = 40
@@ -138,23 +138,6 @@ def run_child(kind, *, env, extra=()):
     if finished.returncode != 0:
         sys.exit(f"The {kind} measurement failed:\n{finished.stderr[-4000:]}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
-
-
-def others_busy(seconds=2):
-    """The share of all CPUs' time in use over `seconds`, from Linux's /proc/stat."""
-
-    def sample():
-        numbers = [int(field) for field in Path("/proc/stat").read_text().split()[1:9]]
-        return sum(numbers), numbers[3] + numbers[4]
-
-    try:
-        total_before, idle_before = sample()
-        time.sleep(seconds)
-        total_after, idle_after = sample()
-    except (OSError, ValueError):
-        return None
-    total = total_after - total_before
-    return 1 - (idle_after - idle_before) / total if total else None
 
 
 # In the child process ----------------------------------------------------------------------
@@ -291,11 +274,7 @@ def main():
     if arguments.child:
         child(arguments)
         return
-    busy = others_busy()
-    if busy is not None:
-        print(f"Before starting, {busy:.0%} of the CPUs' time is in use by other work.")
-        if busy > 0.15:
-            print("Warning: the machine is busy, so the times will be high and noisy.")
+    say_how_busy()
     results = {}
     for volunteers in arguments.sizes:
         env = prepare(

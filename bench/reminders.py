@@ -52,7 +52,7 @@ from zoneinfo import ZoneInfo
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage, sizes  # noqa: E402
+from bench.commands import manage, say_how_busy, sizes  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 100_000)
 LONDON = ZoneInfo("Europe/London")
@@ -508,13 +508,7 @@ def main():
     if arguments.child:
         child(arguments)
         return
-    from bench.matching import others_busy
-
-    busy = others_busy()
-    if busy is not None:
-        print(f"Before starting, {busy:.0%} of the CPUs' time is in use by other work.")
-        if busy > 0.15:
-            print("Warning: the machine is busy, so the times will be high and noisy.")
+    say_how_busy()
     first_day = date.today() + timedelta(days=1)
     env = environment(arguments, first_day)
     results = []
