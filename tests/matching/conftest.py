@@ -12,6 +12,14 @@ from tests.factories import SessionFactory
 from tests.messaging.conftest import outbox, queue  # noqa: F401 (fixtures)
 
 OFFICE_NUMBER = "+447700900001"
+UTC = datetime.UTC
+NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
+HOUR = datetime.timedelta(hours=1)
+
+
+def at(month, day, hour, minute=0):
+    """A moment of 2026 in UTC."""
+    return datetime.datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def texted_session(starts_at, *, hours=1, **fields):

@@ -1,19 +1,14 @@
 """A volunteer the office cannot text: their sessions say so instead of silently waiting, and
 the reminder pass skips them. A landline counts, as messaging would refuse it."""
 
-import datetime
-
 import pytest
 
 from matching import reminders
 from matching.models import ConfirmationState, Session
 from messaging.models import Message
-from tests.matching.conftest import texted_session
+from tests.matching.conftest import HOUR, NOW, texted_session
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
-HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)

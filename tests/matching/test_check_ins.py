@@ -22,14 +22,11 @@ from messaging import texts as messaging_texts
 from messaging.models import Message
 from messaging.segments import count_segments
 from tests.factories import MatchFactory
-from tests.matching.conftest import texted_session
+from tests.matching.conftest import HOUR, NOW, at, texted_session
 from tests.matching.test_replies import NO_FORMS, YES_FORMS
 from tests.messaging.twilio_requests import inbound_params, sign
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
-HOUR = datetime.timedelta(hours=1)
 Status = Session.Status
 Kind = FollowUp.Kind
 Urgency = FollowUp.Urgency
@@ -43,10 +40,6 @@ CHECK_IN_BODY = (
 def _now(time_machine, settings):
     settings.SMS_SENDER_NAME = "PeerPath"
     time_machine.move_to(NOW, tick=False)
-
-
-def at(month, day, hour, minute=0):
-    return datetime.datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def check_ins_sent():

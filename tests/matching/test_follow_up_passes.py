@@ -25,12 +25,10 @@ from tests.factories import (
     course,
     fully_trained,
 )
-from tests.matching.conftest import texted_session
+from tests.matching.conftest import NOW, UTC, texted_session
 from volunteers.models import Course
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday, 12:00 in London
 TODAY = datetime.date(2026, 11, 23)
 
 

@@ -33,7 +33,7 @@ from messaging import texts as messaging_texts
 from messaging.models import Message
 from messaging.segments import count_segments
 from tests.factories import VolunteerFactory
-from tests.matching.conftest import OFFICE_NUMBER, texted_session
+from tests.matching.conftest import HOUR, NOW, OFFICE_NUMBER, UTC, texted_session
 from tests.messaging.twilio_requests import (
     AUTH_TOKEN,
     PUBLIC_BASE_URL,
@@ -42,10 +42,7 @@ from tests.messaging.twilio_requests import (
 )
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
 MONDAY = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the wellbeing moment
-HOUR = datetime.timedelta(hours=1)
 Status = Session.Status
 
 # Hand-picked: what phones, keyboards, copy and paste and mischief put in a text.

@@ -11,21 +11,14 @@ from matching.models import ConfirmationState, FollowUp, Session
 from messaging import services as messaging
 from messaging.models import Message
 from messaging.segments import count_segments
-from tests.matching.conftest import texted_session
+from tests.matching.conftest import HOUR, NOW, at, texted_session
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
-HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
 def _now(time_machine):
     time_machine.move_to(NOW, tick=False)
-
-
-def at(month, day, hour, minute=0):
-    return datetime.datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def reminders_sent():

@@ -16,13 +16,10 @@ from matching.models import FollowUp, Session
 from messaging import texts as messaging_texts
 from messaging.models import Message, OptOut
 from tests.factories import MatchFactory
-from tests.matching.conftest import texted_session
+from tests.matching.conftest import HOUR, NOW, texted_session
 from tests.messaging.twilio_requests import inbound_params, sign
 
 pytestmark = pytest.mark.django_db
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
-HOUR = datetime.timedelta(hours=1)
 Status = Session.Status
 
 YES_FORMS = ["yes", "Y", "yeah", "yep", "ok", "Yes see you then", "👍", "YES", "Yes!", "ok.", "y "]
