@@ -5,6 +5,8 @@ from django.conf import settings
 from rest_framework import permissions
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
+from volunteers.models import Volunteer
+
 
 def signed_in(request):
     """The signed-in user; anyone else is answered 401."""
@@ -41,3 +43,29 @@ class CoordinatorsWriteOthersRead(IsCoordinator):
             signed_in(request)
             return True
         return super().has_permission(request, view)
+
+
+class IsVolunteer(permissions.BasePermission):
+    """A volunteer signed in to the partner app, for their own records under /api/v1/me/.
+
+    The volunteer is read once per request and kept as `request.volunteer`. Anonymous callers
+    get 401; a sign-in with no volunteer record, or one whose volunteer has left, gets 403.
+    """
+
+    def has_permission(self, request, view):
+        user = signed_in(request)
+        volunteer = Volunteer.objects.filter(user=user).select_related("area").first()
+        if volunteer is None:
+            raise PermissionDenied(
+                "This sign-in belongs to no volunteer, and these pages are a volunteer's own. "
+                "Ask the office to link your volunteer record to it.",
+                code="not_a_volunteer",
+            )
+        if volunteer.status == Volunteer.Status.LEFT:
+            raise PermissionDenied(
+                "Your volunteer record is closed, so the app has nothing for you now. "
+                "If you are coming back, call the office.",
+                code="volunteer_left",
+            )
+        request.volunteer = volunteer
+        return True
