@@ -1,14 +1,23 @@
-"""How fast the API lists volunteers, against a plain Django view answering the same.
+"""How fast the API's lists answer, each against a plain Django view answering the same.
 
 Run from anywhere: .venv/bin/python bench/api.py [--volunteers 10000] [--duration 15]
+                   [--only volunteers,sessions,my-sessions,not-modified]
 
 It (re)creates a PostgreSQL database, migrates it and seeds the demo set plus N synthetic
-volunteers with `seed_demo`, starts gunicorn with DEBUG off (bench/api_settings.py: the
-project's settings plus the plain view's route), signs in as the coordinator through allauth's
-headless API, checks that `GET /api/v1/volunteers/?page_size=100` and the plain view
-`GET /bench/plain-volunteers/?page_size=100` (bench/plain_volunteers.py) answer the same page,
-counts their queries, then runs wrk against each in turn, warm-up first and then rounds that
-alternate them, and prints requests per second, latencies and the ratio API / plain.
+volunteers with `seed_demo` and 10,000 sessions, 200 of them the demo app volunteer's
+(bench/sessions_data.py), starts gunicorn with DEBUG off (bench/api_settings.py: the project's
+settings plus the plain views' routes), signs in as the coordinator through allauth's headless
+API and as the app volunteer, and for each comparison checks that both sides answer the same
+page, counts their queries, then runs wrk against each in turn, warm-up first and then rounds
+that alternate them, and prints requests per second, latencies and the ratio of the two:
+
+- volunteers: `GET /api/v1/volunteers/?page_size=100` against bench/plain_volunteers.py;
+- sessions: `GET /api/v1/sessions/?page_size=100` over the 10,000 against
+  bench/plain_sessions.py;
+- my-sessions: the volunteer's `GET /api/v1/me/sessions/?page_size=100` (of 200) against
+  bench/plain_my_sessions.py;
+- not-modified: that list with `If-None-Match` of its own ETag (a 304) against the full answer.
+
 gunicorn is stopped at the end, on Ctrl-C and on errors too.
 """
 
@@ -39,8 +48,59 @@ sys.path.insert(0, str(PROJECT))
 
 from bench.commands import manage, others_busy  # noqa: E402
 
-API_PATH = "/api/v1/volunteers/?page_size=100"
-PLAIN_PATH = "/bench/plain-volunteers/?page_size=100"
+SESSIONS = 10_000
+MY_SESSIONS = 200
+APP_VOLUNTEER_PHONE = "+447700900000"
+
+
+@dataclass
+class Comparison:
+    """Two requests measured side by side: `ours` against `baseline`, both expected to give
+    the same rows (unless `baseline_status` says the baseline answers otherwise)."""
+
+    name: str
+    ours: str
+    baseline: str
+    caller: str  # "coordinator" or "volunteer"
+    rows: int
+    labels: tuple = ("API", "plain")
+    target: float = 0.5  # ours / baseline in requests per second (304 / full), at least
+    not_modified: bool = False  # the baseline is `ours` again with If-None-Match: a 304
+
+
+COMPARISONS = {
+    "volunteers": Comparison(
+        "volunteers",
+        "/api/v1/volunteers/?page_size=100",
+        "/bench/plain-volunteers/?page_size=100",
+        "coordinator",
+        rows=100,
+    ),
+    "sessions": Comparison(
+        "sessions",
+        "/api/v1/sessions/?page_size=100",
+        "/bench/plain-sessions/?page_size=100",
+        "coordinator",
+        rows=100,
+    ),
+    "my-sessions": Comparison(
+        "my-sessions",
+        "/api/v1/me/sessions/?page_size=100",
+        "/bench/plain-my-sessions/?page_size=100",
+        "volunteer",
+        rows=100,
+    ),
+    "not-modified": Comparison(
+        "not-modified",
+        "/api/v1/me/sessions/?page_size=100",
+        "/api/v1/me/sessions/?page_size=100",
+        "volunteer",
+        rows=100,
+        labels=("full", "304"),
+        target=3,  # the 304 answers at least three times as many requests a second
+        not_modified=True,
+    ),
+}
 COORDINATOR_EMAIL = "coordinator@peerpath.local"
 # A password for the bench database only: with DEBUG off seed_demo refuses the public demo one.
 COORDINATOR_PASSWORD = "bench-walk-alongside-2468"
@@ -58,6 +118,16 @@ def positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError("Give 1 or more.")
     return value
+
+
+def comparisons(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in COMPARISONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"Choose from {', '.join(COMPARISONS)} (not {', '.join(unknown) or 'nothing'})."
+        )
+    return names
 
 
 def options():
@@ -85,6 +155,12 @@ def options():
         action="store_true",
         help="Keep the database when it was seeded today with the same number of volunteers.",
     )
+    add(
+        "--only",
+        type=comparisons,
+        default=list(COMPARISONS),
+        help=f"Comparisons to run, comma-separated ({','.join(COMPARISONS)}).",
+    )
     add("--show-queries", action="store_true", help="Print the SQL of one request of each.")
     add(
         "--profile",
@@ -98,7 +174,10 @@ def options():
 
 
 def seeded_mark(volunteers):
-    return f"peerpath bench: {volunteers} synthetic volunteers, seeded {date.today()}"
+    return (
+        f"peerpath bench: {volunteers} synthetic volunteers, {SESSIONS} sessions, "
+        f"seeded {date.today()}"
+    )
 
 
 def prepare_database(arguments, environment):
@@ -134,6 +213,7 @@ def prepare_database(arguments, environment):
         COORDINATOR_PASSWORD,
         environment=environment,
     )
+    seed_sessions()
     with psycopg.connect(environment["DATABASE_URL"], autocommit=True) as connection:
         # Fresh tables have no statistics yet; plan every run's queries on the same ones.
         connection.execute("VACUUM ANALYZE")
@@ -144,6 +224,35 @@ def prepare_database(arguments, environment):
             )
         )
     print(f"Seeded in {time.perf_counter() - started:.1f} s.")
+
+
+def seed_sessions():
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench import sessions_data
+
+    print(
+        sessions_data.seed(total=SESSIONS, mine=MY_SESSIONS, volunteer_phone=APP_VOLUNTEER_PHONE)
+        + "."
+    )
+    connection.close()
+
+
+def volunteer_token():
+    """A session token of the demo app volunteer, as a code sign-in would give."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench import sessions_data
+
+    token = sessions_data.session_token(APP_VOLUNTEER_PHONE)
+    connection.close()
+    return token
 
 
 # The server ------------------------------------------------------------------------------
@@ -216,8 +325,8 @@ class Server:
             self.process.wait()
 
 
-def request(url, *, token=None, body=None):
-    headers = {"Accept": "application/json"}
+def request(url, *, token=None, body=None, headers=None, answer_headers=False):
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
         headers["X-Session-Token"] = token
     data = None
@@ -228,8 +337,11 @@ def request(url, *, token=None, body=None):
         with urllib.request.urlopen(
             urllib.request.Request(url, data=data, headers=headers), timeout=30
         ) as answer:
-            return json.loads(answer.read())
+            parsed = json.loads(answer.read())
+            return (parsed, answer.headers) if answer_headers else parsed
     except urllib.error.HTTPError as error:
+        if error.code == 304 and answer_headers:
+            return None, error.headers
         raise SystemExit(f"{url} answered {error.code}: {error.read()[:2000]!r}") from None
 
 
@@ -244,37 +356,59 @@ def sign_in(base):
     return token
 
 
-def same_page(base, token):
-    """Fetch both pages over HTTP; stop loudly unless their counts and results are equal."""
-    api = request(base + API_PATH, token=token)
-    plain = request(base + PLAIN_PATH, token=token)
-    if api["count"] != plain["count"]:
-        raise SystemExit(f"Counts differ: API {api['count']}, plain {plain['count']}.")
-    if len(api["results"]) != 100:
-        raise SystemExit(f"The API's page holds {len(api['results'])} volunteers, not 100.")
+def same_page(base, comparison, token):
+    """Fetch both sides over HTTP; stop loudly unless they answer as they should: the same
+    count and results, or for a 304 comparison the list's ETag and then a 304 for it. Returns
+    the headers the baseline is requested with."""
+    ours, headers = request(base + comparison.ours, token=token, answer_headers=True)
+    if len(ours["results"]) != comparison.rows:
+        raise SystemExit(
+            f"{comparison.ours} holds {len(ours['results'])} rows, not {comparison.rows}."
+        )
+    if comparison.not_modified:
+        tag = headers.get("ETag")
+        if not tag:
+            raise SystemExit(f"{comparison.ours} answered no ETag.")
+        again, _ = request(
+            base + comparison.baseline,
+            token=token,
+            headers={"If-None-Match": tag},
+            answer_headers=True,
+        )
+        if again is not None:
+            raise SystemExit(f"{comparison.ours} with If-None-Match: {tag} did not answer 304.")
+        print(f"{comparison.name}: the list's ETag {tag} gives a 304 with no body.")
+        return {"If-None-Match": tag}
+    plain = request(base + comparison.baseline, token=token)
+    if ours["count"] != plain["count"]:
+        raise SystemExit(f"Counts differ: API {ours['count']}, plain {plain['count']}.")
     # Key order too: both must be the same JSON, not just equal dictionaries.
-    if json.dumps(api["results"]) != json.dumps(plain["results"]):
-        for index, (mine, theirs) in enumerate(zip(api["results"], plain["results"], strict=False)):
+    if json.dumps(ours["results"]) != json.dumps(plain["results"]):
+        for index, (mine, theirs) in enumerate(
+            zip(ours["results"], plain["results"], strict=False)
+        ):
             if json.dumps(mine) != json.dumps(theirs):
                 fields = [name for name in mine if mine.get(name) != theirs.get(name)]
                 fields = fields or ["the order of the fields"]
                 raise SystemExit(
-                    f"The pages differ at row {index} (id {mine.get('id')}) in "
-                    f"{', '.join(fields)}:\nAPI:   {json.dumps(mine)}\nplain: {json.dumps(theirs)}"
+                    f"{comparison.name}: the pages differ at row {index} (id {mine.get('id')}) "
+                    f"in {', '.join(fields)}:\nAPI:   {json.dumps(mine)}\n"
+                    f"plain: {json.dumps(theirs)}"
                 )
-        raise SystemExit("The pages hold different numbers of results.")
+        raise SystemExit(f"{comparison.name}: the pages hold different numbers of results.")
     print(
-        f"Same page from both: {len(api['results'])} of {api['count']:,} volunteers "
-        f"({len(json.dumps(api['results'])):,} bytes of results); next {api['next']} / "
-        f"{plain['next']}."
+        f"{comparison.name}: the same page from both: {len(ours['results'])} of "
+        f"{ours['count']:,} ({len(json.dumps(ours['results'])):,} bytes of results); next "
+        f"{ours['next']} / {plain['next']}."
     )
+    return {}
 
 
 # In this process: query counts, time per request without HTTP, and a profile ---------------
 
 
-def in_process(token, *, show_queries, profile):
-    """Run both views in this process through Django's test client: their queries, and the
+def in_process(comparison, token, *, extra, show_queries, profile):
+    """Run both sides in this process through Django's test client: their queries, and the
     wall-clock time, CPU time and garbage collection time of a request, without HTTP."""
     import django
 
@@ -294,14 +428,17 @@ def in_process(token, *, show_queries, profile):
             collecting["seconds"] += time.perf_counter() - collecting["since"]
 
     gc.callbacks.append(garbage_collection)
-    print()
+    sides = (
+        (comparison.labels[0], comparison.ours, headers),
+        (comparison.labels[1], comparison.baseline, {**headers, **extra}),
+    )
     try:
-        for name, path in (("API", API_PATH), ("plain", PLAIN_PATH)):
+        for name, path, headers in sides:
             for _ in range(10):
                 client.get(path, headers=headers)
             with CaptureQueriesContext(connection) as queries:
                 answer = client.get(path, headers=headers)
-            if answer.status_code != 200:
+            if answer.status_code != (304 if "If-None-Match" in headers else 200):
                 raise SystemExit(f"{name} answered {answer.status_code} in process.")
             # Read them now: every request starts by emptying the connection's query log.
             captured = [query["sql"] for query in queries.captured_queries]
@@ -328,7 +465,7 @@ def in_process(token, *, show_queries, profile):
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(30):
-            client.get(API_PATH, headers=headers)
+            client.get(comparison.ours, headers=sides[0][2])
         profiler.disable()
         print("\nProfile of 30 API requests, by cumulative time:")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(45)
@@ -360,7 +497,7 @@ def milliseconds(text):
     return float(found[1]) * UNITS_MS[found[2]]
 
 
-def wrk(url, token, *, seconds, arguments):
+def wrk(url, token, *, seconds, arguments, headers=None):
     command = [
         "wrk",
         f"--threads={arguments.threads}",
@@ -370,6 +507,7 @@ def wrk(url, token, *, seconds, arguments):
         "--latency",
         "--header=Accept: application/json",
         f"--header=X-Session-Token: {token}",
+        *(f"--header={name}: {value}" for name, value in (headers or {}).items()),
         url,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -411,25 +549,26 @@ def server_cpu_seconds(master):
         return None
 
 
-def timed_wrk(url, token, *, server, arguments):
+def timed_wrk(url, token, *, server, arguments, headers):
     before = server_cpu_seconds(server.process.pid)
-    run = wrk(url, token, seconds=arguments.duration, arguments=arguments)
+    run = wrk(url, token, seconds=arguments.duration, arguments=arguments, headers=headers)
     after = server_cpu_seconds(server.process.pid)
     if before is not None and after is not None and run.requests:
         run.cpu_ms = (after - before) * 1000 / run.requests
     return run
 
 
-def measure(base, token, arguments, server):
-    endpoints = {"API": base + API_PATH, "plain": base + PLAIN_PATH}
+def measure(base, comparison, token, extra, arguments, server):
+    ours, baseline = comparison.labels
+    endpoints = {ours: (base + comparison.ours, {}), baseline: (base + comparison.baseline, extra)}
     print(
         f"\nwrk: {arguments.threads} threads, {arguments.connections} connections; warm-up "
         f"{arguments.warmup} s each, then {arguments.rounds} rounds of {arguments.duration} s "
         "each, alternating.",
         flush=True,
     )
-    for url in endpoints.values():
-        wrk(url, token, seconds=arguments.warmup, arguments=arguments)
+    for url, headers in endpoints.values():
+        wrk(url, token, seconds=arguments.warmup, arguments=arguments, headers=headers)
     busy = others_busy()
     if busy is not None:
         print(f"Before measuring, with gunicorn idle, {busy:.0%} of the CPUs' time is in use.")
@@ -444,8 +583,13 @@ def measure(base, token, arguments, server):
         f"{'CPU ms/req':>10}"
     )
     for number in range(1, arguments.rounds + 1):
-        for name, url in endpoints.items():
-            run = timed_wrk(url, token, server=server, arguments=arguments)
+        for name, (url, headers) in endpoints.items():
+            run = timed_wrk(url, token, server=server, arguments=arguments, headers=headers)
+            if not run.requests:
+                raise SystemExit(
+                    f"{name} finished no request in {arguments.duration} s: the machine is "
+                    "too busy to measure; run it again with --duration longer."
+                )
             runs[name].append(run)
             cpu = f"{run.cpu_ms:>10.1f}" if run.cpu_ms is not None else f"{'?':>10}"
             print(
@@ -456,7 +600,7 @@ def measure(base, token, arguments, server):
     return runs
 
 
-def summarise(runs, arguments):
+def summarise(comparison, runs, arguments):
     medians, best, cpu = {}, {}, {}
     print(f"\nOver {arguments.rounds} rounds ({arguments.workers} gunicorn sync workers), medians:")
     for name, mine in runs.items():
@@ -471,14 +615,19 @@ def summarise(runs, arguments):
             f"{statistics.median(run.p99_ms for run in mine):.1f} ms"
             + (f"; {cpu[name]:.1f} CPU ms per request" if cpu[name] is not None else "")
         )
-    ratio = medians["API"] / medians["plain"]
-    verdict = "meets" if ratio >= 0.5 else "misses"
+    ours, baseline = comparison.labels
+    first, second = (baseline, ours) if comparison.not_modified else (ours, baseline)
+    ratio = medians[first] / medians[second]
+    verdict = "meets" if ratio >= comparison.target else "misses"
     print(
-        f"  API / plain, requests per second: {ratio:.2f} ({verdict} the target of 0.5); "
-        f"best against best {best['API'] / best['plain']:.2f}"
+        f"  {first} / {second}, requests per second: {ratio:.2f} ({verdict} the target of "
+        f"{comparison.target}); best against best {best[first] / best[second]:.2f}"
     )
-    if cpu["API"] and cpu["plain"]:
-        print(f"  plain / API, gunicorn CPU time per request: {cpu['plain'] / cpu['API']:.2f}")
+    if cpu[ours] and cpu[baseline]:
+        print(
+            f"  gunicorn CPU time per request, {ours} / {baseline}: {cpu[ours] / cpu[baseline]:.2f}"
+        )
+    return f"{comparison.name}, {first} / {second}: {ratio:.2f} ({verdict} {comparison.target})"
 
 
 def main():
@@ -518,11 +667,25 @@ def main():
         try:
             server.wait_until_up()
             print(f"gunicorn on {server.base}: {arguments.workers} sync workers, DEBUG off.")
-            token = sign_in(server.base)
-            same_page(server.base, token)
-            in_process(token, show_queries=arguments.show_queries, profile=arguments.profile)
-            runs = measure(server.base, token, arguments, server)
-            summarise(runs, arguments)
+            tokens = {"coordinator": sign_in(server.base), "volunteer": volunteer_token()}
+            verdicts = []
+            for name in arguments.only:
+                comparison = COMPARISONS[name]
+                token = tokens[comparison.caller]
+                print(f"\n== {name}: {comparison.ours} as the {comparison.caller}")
+                extra = same_page(server.base, comparison, token)
+                in_process(
+                    comparison,
+                    token,
+                    extra=extra,
+                    show_queries=arguments.show_queries,
+                    profile=arguments.profile,
+                )
+                runs = measure(server.base, comparison, token, extra, arguments, server)
+                verdicts.append(summarise(comparison, runs, arguments))
+            print("\nRatios of requests per second, medians:")
+            for verdict in verdicts:
+                print(f"  {verdict}")
         finally:
             server.stop()
 

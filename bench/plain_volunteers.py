@@ -40,6 +40,7 @@ COLUMNS = (
     "meets_by_video",
     "sms_consent",
     "sms_consent_at",
+    "wellbeing_opt_in",
     "max_active_matches",
     "status",
     "status_changed_at",
@@ -92,11 +93,10 @@ def with_page(url, number):
 
 
 def iso_datetime(value, zone):
-    """DRF's iso-8601 output: in the current time zone, with Z for UTC."""
+    """As the API writes every moment: local time to the second, its offset written out."""
     if value is None:
         return None
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value.astimezone(zone).isoformat(timespec="seconds")
 
 
 def gaps_and_codes(ids):
@@ -179,6 +179,7 @@ def plain_volunteers(request):
             "meets_by_video": row["meets_by_video"],
             "sms_consent": row["sms_consent"],
             "sms_consent_at": iso_datetime(row["sms_consent_at"], zone),
+            "wellbeing_opt_in": row["wellbeing_opt_in"],
             "max_active_matches": row["max_active_matches"],
             "status": row["status"],
             "status_changed_at": iso_datetime(row["status_changed_at"], zone),
