@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from api import (
+    calendar,
     follow_ups,
     matches,
     messages,
@@ -105,6 +106,16 @@ urlpatterns = [
         "waiting-list/assignment/",
         matches.WaitingListViewSet.as_view({"post": "assignment"}),
         name="waiting-list-assignment",
+    ),
+    path(
+        "me/calendar/",
+        calendar.CalendarLinkViewSet.as_view({"get": "retrieve", "post": "create"}),
+        name="me-calendar",
+    ),
+    path(
+        "me/calendar/reset/",
+        calendar.CalendarLinkViewSet.as_view({"post": "reset"}),
+        name="me-calendar-reset",
     ),
     path(
         "schema/",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import headless
+from api import calendar
 from config.health import health
 
 admin.site.site_header = "PeerPath"
@@ -31,6 +32,7 @@ urlpatterns = [
     *headless.urlpatterns,
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include("api.urls")),
+    path("calendar/<str:token>.ics", calendar.feed, name="calendar-feed"),
     path("messaging/", include("messaging.urls")),
     path("admin/", admin.site.urls),
 ]

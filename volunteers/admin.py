@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -18,6 +19,7 @@ from community.admin import (
 from volunteers.models import (
     Absence,
     AvailabilityWindow,
+    CalendarFeed,
     Course,
     TrainingRecord,
     TrainingState,
@@ -134,7 +136,15 @@ class VolunteerAdmin(StatusThroughActionsMixin, PhoneSearchMixin, SpreadsheetAdm
         ),
         (
             "Texts and the app",
-            {"fields": ["sms_consent", "sms_consent_at", "wellbeing_opt_in", "user"]},
+            {
+                "fields": [
+                    "sms_consent",
+                    "sms_consent_at",
+                    "wellbeing_opt_in",
+                    "user",
+                    "calendar_link",
+                ]
+            },
         ),
         ("Notes", {"fields": ["notes"]}),
     ]
@@ -150,8 +160,25 @@ class VolunteerAdmin(StatusThroughActionsMixin, PhoneSearchMixin, SpreadsheetAdm
         return super().get_queryset(request).with_training_state().with_next_absence()
 
     def get_readonly_fields(self, request, obj=None):
-        always = ["sms_consent_at", "status_changed_at", "created_at", "updated_at"]
+        always = [
+            "sms_consent_at",
+            "status_changed_at",
+            "created_at",
+            "updated_at",
+            "calendar_link",
+        ]
         return [*always, "status"] if obj else always
+
+    @admin.display(description="calendar link")
+    def calendar_link(self, volunteer):
+        feed = volunteer.pk and CalendarFeed.objects.filter(volunteer_id=volunteer.pk).first()
+        if not feed:
+            return "None: they can make one in the app, for their phone's calendar."
+        made = timezone.localtime(feed.created_at)
+        return (
+            f"Made on {made:%-d %b %Y at %H:%M}. It stops working when they reset it in the "
+            "app or leave."
+        )
 
     @admin.display(description="phone", ordering="phone")
     def phone_number(self, volunteer):

@@ -357,3 +357,23 @@ class Absence(PlainText, models.Model):
                 f"They are already away from {clash}; change that absence instead.",
                 code="overlap",
             )
+
+
+class CalendarFeed(models.Model):
+    """A volunteer's private calendar link, which their phone's calendar polls unsigned-in.
+
+    Only the SHA-256 of the link's token is kept (volunteers.calendar_feeds says why that
+    is enough), so the database alone opens no one's calendar.
+    """
+
+    volunteer = models.OneToOneField(
+        Volunteer, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "calendar link"
+
+    def __str__(self):
+        return f"Calendar link of {self.volunteer.preferred_name}"

@@ -7,6 +7,7 @@ from django.utils import timezone
 from community.services import change_reference, create_reference, remove_reference
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
+from volunteers import calendar_feeds
 from volunteers.models import (
     Absence,
     AvailabilityWindow,
@@ -50,6 +51,7 @@ def change_volunteer_status(*, volunteer, to, by=None, note=""):
         changed_by=by,
         note=note,
     )
+    calendar_feeds.revoke_if_left(volunteer=volunteer)
     return volunteer
 
 

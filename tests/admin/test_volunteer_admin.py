@@ -18,6 +18,7 @@ from tests.factories import (
     course,
     fully_trained,
 )
+from volunteers import calendar_feeds
 from volunteers.models import Volunteer, VolunteerStatusChange
 
 pytestmark = pytest.mark.django_db
@@ -325,3 +326,26 @@ def test_two_overlapping_absences_entered_together_are_refused_in_words(coordina
         "cannot overlap." in html.unescape(response.content.decode())
     )
     assert not volunteer.absences.exists()
+
+
+class TestCalendarLink:
+    def change_page(self, client, volunteer):
+        url = reverse("admin:volunteers_volunteer_change", args=[volunteer.pk])
+        return html.unescape(client.get(url).content.decode())
+
+    def test_the_volunteer_page_says_whether_they_have_a_calendar_link(self, coordinator_client):
+        volunteer = VolunteerFactory()
+
+        assert "None: they can make one in the app" in self.change_page(
+            coordinator_client, volunteer
+        )
+        calendar_feeds.issue(volunteer=volunteer)
+        page = self.change_page(coordinator_client, volunteer)
+        assert "Made on " in page
+        assert volunteer.calendar_feed.token_hash not in page
+
+    def test_the_add_page_shows_no_link(self, coordinator_client):
+        page = coordinator_client.get(reverse("admin:volunteers_volunteer_add"))
+
+        assert page.status_code == 200
+        assert "None: they can make one in the app" in html.unescape(page.content.decode())
