@@ -9,6 +9,10 @@ from api import (
     calendar,
     follow_ups,
     matches,
+    me_availability,
+    me_hours,
+    me_matches,
+    me_training,
     messages,
     peers,
     problems,
@@ -107,6 +111,21 @@ urlpatterns = [
         matches.WaitingListViewSet.as_view({"post": "assignment"}),
         name="waiting-list-assignment",
     ),
+    # The signed-in volunteer's own availability, absences, training, matches and hours.
+    *nested("me/availability", me_availability.MyAvailabilityViewSet, "me-availability"),
+    *nested("me/absences", me_availability.MyAbsenceViewSet, "me-absence"),
+    path(
+        "me/training/",
+        me_training.MyTrainingViewSet.as_view({"get": "list"}),
+        name="me-training",
+    ),
+    path("me/matches/", me_matches.MyMatchViewSet.as_view({"get": "list"}), name="me-match-list"),
+    path(
+        "me/matches/<int:pk>/",
+        me_matches.MyMatchViewSet.as_view({"get": "retrieve"}),
+        name="me-match-detail",
+    ),
+    path("me/hours/", me_hours.MyHoursViewSet.as_view({"get": "list"}), name="me-hours"),
     path(
         "me/calendar/",
         calendar.CalendarLinkViewSet.as_view({"get": "retrieve", "post": "create"}),
