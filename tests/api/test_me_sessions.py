@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from matching import services
 from matching.models import FollowUp, Match, Session
 from messaging.models import Message
+from messaging.services import record_opt_out
 from tests.api.conftest import problem_of
 from tests.factories import AppVolunteerUserFactory, MatchFactory, SessionFactory, VolunteerFactory
 
@@ -419,6 +420,17 @@ def test_the_tag_changes_with_anything_the_row_shows(app, match):
 
     assert len({pair[0] for pair in seen}) == len(seen)
     assert len({pair[1] for pair in seen[:-1]}) == len(seen) - 1
+
+
+def test_the_tag_changes_when_the_volunteer_opts_out_of_texts(app, aileen, match):
+    session = session_of(match, 2)
+    listed, read = app.get(SESSIONS)["ETag"], app.get(detail(session))["ETag"]
+
+    record_opt_out(aileen.phone, word="STOP")
+
+    assert app.get(detail(session)).json()["confirmation_state"] == "cannot_text"
+    assert app.get(SESSIONS, HTTP_IF_NONE_MATCH=listed).status_code == 200
+    assert app.get(detail(session), HTTP_IF_NONE_MATCH=read).status_code == 200
 
 
 def test_the_tag_changes_when_the_start_passes(app, match, time_machine):
