@@ -279,7 +279,7 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         return self.sessions().with_confirmation_state().select_related("match__peer", "reminder")
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": self.now}
+        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
 
     def initial(self, request, *args, **kwargs):
         # One moment for the whole answer: what may be answered, and its tag.
