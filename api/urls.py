@@ -9,9 +9,11 @@ from api import (
     calendar,
     follow_ups,
     matches,
+    me,
     me_availability,
     me_hours,
     me_matches,
+    me_sessions,
     me_training,
     messages,
     peers,
@@ -69,10 +71,16 @@ router.register("matches", matches.MatchViewSet, basename="match")
 router.register("exclusions", matches.ExclusionViewSet, basename="exclusion")
 router.register("sessions", sessions.SessionViewSet, basename="session")
 router.register("follow-ups", follow_ups.FollowUpViewSet, basename="follow-up")
+router.register("me/sessions", me_sessions.MySessionViewSet, basename="my-session")
 
 app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
+    path(
+        "me/",
+        me.MyProfileViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="my-profile",
+    ),
     *nested(
         "volunteers/<int:volunteer_id>/training-records",
         volunteers.TrainingRecordViewSet,

@@ -186,6 +186,20 @@ def withdraw_reminder(session, *, reason):
     return close_question(Message(pk=session.reminder_id), reason=reason)
 
 
+def settle_reminder(session):
+    """The volunteer's answer about the session is in (by text, in the app, or through the
+    office): its reminder asks no more. One not sent yet never will be; one awaiting its
+    reply awaits it no longer, so a later YES or NO is not read as the answer and a question
+    held behind it goes. A reminder already answered (the reply being read now marks it so
+    first) is left as it is."""
+    if session.reminder_id is None:
+        return None
+    reminder = Message.objects.filter(pk=session.reminder_id).first()
+    if reminder is None or not (reminder.status == Message.Status.QUEUED or reminder.question_open):
+        return reminder
+    return close_question(reminder, reason="Not needed: the volunteer has answered.")
+
+
 def tell_cancelled(session, *, reminder):
     """Tell a volunteer who was reminded of a session that it is cancelled."""
     if reminder is None or reminder.status not in REACHED:

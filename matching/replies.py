@@ -62,6 +62,9 @@ def answer_reminder(question, reply):
         return _for_the_coordinator(reply, session_id)
     if session is None or not _still_asked(session, question):
         return ReplyOutcome(understood=True, answer=texts.no_longer_open_text())
+    # Marked answered first: the services settle the reminder, and closing a question still
+    # open would send the next one ahead of the answer to this one.
+    Message.objects.filter(pk=question.pk).update(question_open=False)
     try:
         if said == YES:
             if session.status == Session.Status.SCHEDULED:  # else confirmed by the office

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.errors import StateConflict
+from community.plain_text import hidden_character_problem
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
 from matching import check_ins, reminders
@@ -77,6 +78,9 @@ HOW_THEY_MEET = {
 MOST_HOURS = Decimal(24)
 # A session declined closer to its start than this is the coordinator's first job today.
 DECLINED_URGENT_WITHIN = datetime.timedelta(hours=48)
+# A volunteer's note on declining (in the app) is quoted in the coordinator's follow-up,
+# whose summary holds 300 characters.
+DECLINE_NOTE_MOST = 160
 
 
 # Reading and locking ---------------------------------------------------------------------
@@ -589,25 +593,55 @@ def _refuse_if_started(session, *, now, doing):
         )
 
 
+def answers_open(session, *, now=None):
+    """(may confirm, may decline): what the volunteer may still answer about the session,
+    by the rules `confirm_session` and `decline_session` keep (for showing; they decide)."""
+    if session.starts_at <= (now or timezone.now()):
+        return False, False
+    moves = SESSION_TRANSITIONS.moves[SessionStatus(session.status)]
+    return SessionStatus.CONFIRMED in moves, SessionStatus.DECLINED in moves
+
+
 @transaction.atomic
 def confirm_session(session):
-    """The volunteer will be there (their YES to the reminder)."""
+    """The volunteer will be there: their YES to the reminder, their answer in the app, or
+    the office recording what they said. Whichever way the answer came, the reminder's
+    question is answered: a later YES or NO text is no longer read as its answer, and the
+    next question held behind it can go."""
     now = timezone.now()
     session = _lock_session(session)
     _move_session(session, SessionStatus.CONFIRMED)
     _refuse_if_started(session, now=now, doing="confirm")
+    reminders.settle_reminder(session)
     return change_validated(session, status=SessionStatus.CONFIRMED, confirmed_at=now)
 
 
+def _clean_decline_note(note):
+    note = " ".join((note or "").split())
+    problem = hidden_character_problem(note)
+    if problem:
+        raise ValidationError({"note": problem})
+    if len(note) > DECLINE_NOTE_MOST:
+        raise ValidationError(
+            {"note": f"Keep the note to {DECLINE_NOTE_MOST} characters; it has {len(note)}."}
+        )
+    return note
+
+
 @transaction.atomic
-def decline_session(session):
-    """The volunteer cannot come (their NO, or in the app): the coordinator reschedules or
-    cancels it, so a follow-up is raised, urgent when it is due within two days."""
+def decline_session(session, *, note=""):
+    """The volunteer cannot come (their NO, or in the app, with an optional note): the
+    coordinator reschedules or cancels it, so a follow-up is raised, urgent when it is due
+    within two days, its summary quoting the note. The reminder's question is answered, as
+    for `confirm_session`."""
     now = timezone.now()
+    note = _clean_decline_note(note)
     session = _lock_session(session)
     _move_session(session, SessionStatus.DECLINED)
     _refuse_if_started(session, now=now, doing="decline")
+    reminders.settle_reminder(session)
     session = change_validated(session, status=SessionStatus.DECLINED, confirmed_at=None)
+    said = f" (“{note}”)" if note else ""
     raise_follow_up(
         kind=Kind.SESSION_DECLINED,
         cause=session_cause(Kind.SESSION_DECLINED, session),
@@ -615,7 +649,7 @@ def decline_session(session):
         if session.starts_at - now <= DECLINED_URGENT_WITHIN
         else Urgency.SOON,
         summary=f"{session.match.volunteer.preferred_name} cannot make "
-        f"{their_session(session)}: reschedule or cancel it.",
+        f"{their_session(session)}{said}: reschedule or cancel it.",
         session=session,
     )
     return session

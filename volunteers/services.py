@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import allow_sign_in
 from community.services import change_reference, create_reference, remove_reference
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
@@ -43,6 +44,8 @@ def change_volunteer_status(*, volunteer, to, by=None, note=""):
     volunteer.status = target
     volunteer.status_changed_at = now
     volunteer.save(update_fields=["status", "status_changed_at", "updated_at"])
+    if Status.LEFT in (current, target):  # a volunteer who left signs in nowhere
+        allow_sign_in(volunteer.user, allowed=target != Status.LEFT)
     VolunteerStatusChange.objects.create(
         volunteer=volunteer,
         from_status=current,

@@ -193,20 +193,27 @@ def test_a_question_about_a_session_changed_since_it_was_asked_is_answered_polit
     assert not reply.needs_attention
 
 
-def test_no_after_the_office_confirmed_the_session_still_declines_it(reminded, text_in, outbox):
+def test_no_after_the_office_confirmed_the_session_reaches_the_coordinator(
+    reminded, text_in, outbox
+):
+    # The office recorded the volunteer's answer: the reminder asks no more, so a later NO is
+    # a change of mind for a person to read, not an answer that declines by itself.
     services.confirm_session(reminded)
-    text_in(phone_of(reminded), "sorry no")
-    reminded.refresh_from_db()
-    assert reminded.status == Status.DECLINED
-    assert last_text(outbox) == texts.declined_text()
-
-
-def test_yes_after_the_office_confirmed_the_session_just_thanks(reminded, text_in, outbox):
-    services.confirm_session(reminded)
-    text_in(phone_of(reminded), "yes")
+    reply = text_in(phone_of(reminded), "sorry no")
     reminded.refresh_from_db()
     assert reminded.status == Status.CONFIRMED
-    assert last_text(outbox) == "Thanks, your session on Mon 23 Nov at 17:00 is confirmed."
+    assert reply.needs_attention
+    assert last_text(outbox) == messaging_texts.not_understood_text()
+
+
+def test_yes_after_the_office_confirmed_the_session_changes_nothing(reminded, text_in, outbox):
+    services.confirm_session(reminded)
+    reply = text_in(phone_of(reminded), "yes")
+    reminded.refresh_from_db()
+    assert reminded.status == Status.CONFIRMED
+    assert not reminded.reminder.question_open
+    assert reply.needs_attention
+    assert not FollowUp.objects.filter(session=reminded).exists()
 
 
 def test_two_sessions_hours_apart_are_asked_one_after_the_other(run_passes, text_in, outbox):

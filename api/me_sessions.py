@@ -1,0 +1,394 @@
+"""/api/v1/me/sessions/: the signed-in volunteer's sessions, for the partner app.
+
+Every session of every match the volunteer has had, ended matches included; someone else's
+session is a 404, as one that does not exist. A row names the peer by their first name only.
+`when=upcoming` lists the sessions not over yet (ends_at still to come, the one under way
+included), soonest first; `when=past` those over, most recent first; without `when`, all of
+them, most recent start first. Cancelled sessions are listed too, with their status, so the
+app can show that they are off.
+
+Confirming and declining go through `matching.services.confirm_session` and
+`decline_session`, the services a YES or NO text goes through, which also settle the
+session's SMS reminder: once answered in the app, a later text is not read as the answer.
+
+Answers carry a strong ETag (see api.etags): on the list it covers the rows of the page, the
+query and the count; on a session, everything the row shows. If-None-Match gives a 304,
+If-Match on confirm and decline a 412 when the session changed since it was read.
+"""
+
+import datetime
+from typing import NamedTuple
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api import etags, fields
+from api.filters import Filters, KnownParametersOnly
+from api.matches import read_nothing
+from api.permissions import IsVolunteer
+from api.serializers import ModelSerializer, StrictSerializer
+from api.sessions import SessionFilterForm, SessionStatusField
+from api.views import AtomicWrites, ThrottleBeforePermissions
+from matching import services
+from matching.models import ConfirmationState, Session
+from messaging.models import OptOut
+
+UPCOMING, PAST = "upcoming", "past"
+
+MY_SESSION_EXAMPLE = {
+    "id": 210,
+    "match": 31,
+    "starts_at": "2026-05-14T14:00:00+01:00",
+    "ends_at": "2026-05-14T15:00:00+01:00",
+    "mode": "in_person",
+    "place": "Coatbridge library",
+    "status": "scheduled",
+    "confirmation_state": "awaiting_reply",
+    "hours": None,
+    "peer_name": "Jamie",
+    "can_confirm": True,
+    "can_decline": True,
+}
+CONFIRMED_EXAMPLE = {
+    **MY_SESSION_EXAMPLE,
+    "status": "confirmed",
+    "confirmation_state": "confirmed",
+    "can_confirm": False,
+}
+DECLINED_EXAMPLE = {
+    **MY_SESSION_EXAMPLE,
+    "status": "declined",
+    "confirmation_state": "declined",
+    "can_confirm": False,
+    "can_decline": False,
+}
+
+# What a row shows, as paths a values query reads and attributes a fetched session has, in
+# the order the tag takes them. `confirmation_state` is not read as such: the tag takes what
+# it is made of (the status and at-risk flag here, the reminder and its delivery, and whether
+# the volunteer can be texted at all: `texting_inputs`, once a request), which a plain query
+# reads far faster than the annotation. With what may still be answered (which changes as
+# the start passes), a change to anything a row shows is a new tag.
+SHOWN = (
+    "pk",
+    "match_id",
+    "starts_at",
+    "ends_at",
+    "mode",
+    "place",
+    "status",
+    "hours",
+    "match__peer__preferred_name",
+    "updated_at",
+    "at_risk_since",
+    "reminder_id",
+    "reminder__status",
+)
+STARTS_AT, STATUS = SHOWN.index("starts_at"), SHOWN.index("status")
+
+
+def _attribute(session, path):
+    value = session
+    for name in path.split("__"):
+        value = getattr(value, name)
+        if value is None:
+            break
+    return value
+
+
+class _Row(NamedTuple):
+    starts_at: datetime.datetime
+    status: str
+
+
+def _version(values, now):
+    """One row's part of a tag: the values shown, and what may still be answered."""
+    answers = services.answers_open(_Row(values[STARTS_AT], values[STATUS]), now=now)
+    return (*values, *answers)
+
+
+def version_of(session, now):
+    return _version(tuple(_attribute(session, path) for path in SHOWN), now)
+
+
+def versions_of(queryset, now):
+    """Every row's version in one query, without fetching or serialising the sessions."""
+    return [_version(values, now) for values in queryset.values_list(*SHOWN)]
+
+
+def texting_inputs(volunteer):
+    """What `volunteer_cannot_be_texted` reads of the volunteer (their consent and phone, as
+    loaded with the request, and their phone's current opt-out): part of every session's
+    confirmation state, read once for a whole page, in a query much cheaper than the rule."""
+    opt_out = OptOut.objects.current().filter(phone=volunteer.phone).values_list("pk", flat=True)
+    return volunteer.sms_consent, str(volunteer.phone or ""), opt_out.first()
+
+
+class MySessionSerializer(ModelSerializer):
+    """One of your sessions with a person you support (named by their first name only)."""
+
+    status = SessionStatusField(
+        help_text="scheduled; confirmed or declined by you; cancelled; completed or no_show "
+        "once it has taken place (or not)."
+    )
+    confirmation_state = serializers.ChoiceField(
+        choices=ConfirmationState.choices,
+        read_only=True,
+        help_text="Where your confirmation stands: not_reminded_yet; awaiting_reply "
+        "(reminded, no answer yet); confirmed; declined; at_risk (not confirmed in time); "
+        "cannot_text (texts cannot reach you); settled (cancelled, or it has taken place).",
+    )
+    hours = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Your volunteer hours, recorded once it took place; null until then.",
+    )
+    peer_name = serializers.CharField(
+        source="match.peer.preferred_name",
+        read_only=True,
+        help_text="The first name of the person you support, and nothing more.",
+    )
+    can_confirm = serializers.SerializerMethodField(
+        help_text="Whether POST .../confirm/ would be accepted now (scheduled, not started)."
+    )
+    can_decline = serializers.SerializerMethodField(
+        help_text="Whether POST .../decline/ would be accepted now (scheduled or confirmed, "
+        "not started)."
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "match",
+            "starts_at",
+            "ends_at",
+            "mode",
+            "place",
+            "status",
+            "confirmation_state",
+            "hours",
+            "peer_name",
+            "can_confirm",
+            "can_decline",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "match": {"help_text": "Your match's id."},
+            "place": {"help_text": "Where you meet; empty for phone and video."},
+        }
+
+    def _answers(self, session):
+        return services.answers_open(session, now=self.context.get("now"))
+
+    def get_can_confirm(self, session) -> bool:
+        return self._answers(session)[0]
+
+    def get_can_decline(self, session) -> bool:
+        return self._answers(session)[1]
+
+
+class DeclineSerializer(StrictSerializer):
+    """Why you cannot come, if you wish to say; the office reads it."""
+
+    note = fields.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=services.DECLINE_NOTE_MOST,
+        help_text=f"Plain text, at most {services.DECLINE_NOTE_MOST} characters, e.g. "
+        "“I have a hospital appointment.” The office sees it with your answer.",
+    )
+
+
+class MySessionFilter(django_filters.FilterSet):
+    when = django_filters.ChoiceFilter(
+        choices=[(UPCOMING, "Upcoming"), (PAST, "Past")],
+        method="filter_when",
+        label="upcoming: not over yet (the one under way included), soonest first; past: "
+        "over, most recent first. Leave it out for all, most recent first.",
+    )
+    starts_after = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__gte",
+        label="Only sessions starting on or after this date (Europe/London).",
+    )
+    starts_before = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__lte",
+        label="Only sessions starting on or before this date (Europe/London).",
+    )
+
+    class Meta:
+        model = Session
+        form = SessionFilterForm
+        fields = ["when", "starts_after", "starts_before"]
+
+    def filter_when(self, queryset, name, value):
+        now = timezone.now()
+        if value == UPCOMING:
+            return queryset.filter(ends_at__gt=now).order_by("starts_at", "pk")
+        return queryset.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+
+
+LIST_RESPONSES = {
+    200: OpenApiResponse(MySessionSerializer(many=True)),
+    304: etags.NOT_MODIFIED,
+}
+
+
+class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.GenericViewSet):
+    """Your sessions, over all your matches (ended ones included): the ones to come and the
+    ones gone by. Confirm or decline one here, as you would by replying to its reminder."""
+
+    permission_classes = [IsVolunteer]
+    serializer_class = MySessionSerializer
+    filterset_class = MySessionFilter
+    # No search and no ordering: the order follows `when`.
+    filter_backends = [KnownParametersOnly, Filters]
+    queryset = Session.objects.none()
+    conflict_actions = {"confirm", "decline"}
+    summaries = {
+        "list": "List my sessions",
+        "retrieve": "Read one of my sessions",
+        "confirm": "Confirm I will be at a session",
+        "decline": "Say I cannot make a session",
+    }
+    example = MY_SESSION_EXAMPLE
+    action_examples = {
+        "confirm": {"response": CONFIRMED_EXAMPLE},
+        "decline": {
+            "request": {"note": "I have a hospital appointment that morning."},
+            "response": DECLINED_EXAMPLE,
+        },
+    }
+
+    def sessions(self):
+        """The volunteer's sessions, as the tags read them: without the annotations."""
+        if getattr(self, "swagger_fake_view", False):
+            return Session.objects.none()
+        return Session.objects.of_volunteer(self.request.volunteer).order_by("-starts_at", "-pk")
+
+    def get_queryset(self):
+        return self.sessions().with_confirmation_state().select_related("match__peer", "reminder")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
+
+    def initial(self, request, *args, **kwargs):
+        # One moment for the whole answer: what may be answered, and its tag.
+        self.now = timezone.now()
+        super().initial(request, *args, **kwargs)
+
+    # Tags ----------------------------------------------------------------------------------
+
+    def _page_tag(self, count, versions):
+        return etags.tag_of(
+            self.request,
+            self.request.build_absolute_uri(),
+            self._texting(),
+            count,
+            versions,
+        )
+
+    def _session_tag(self, version):
+        return etags.tag_of(self.request, self._texting(), version)
+
+    def _texting(self):
+        if not hasattr(self, "_texting_inputs"):
+            self._texting_inputs = texting_inputs(self.request.volunteer)
+        return self._texting_inputs
+
+    def _answer(self, session):
+        """The session as the list shows it, read again, with its tag."""
+        fresh = self.get_queryset().get(pk=session.pk)
+        response = Response(self.get_serializer(fresh).data)
+        return etags.tagged(response, self._session_tag(version_of(fresh, self.now)))
+
+    def _as_read(self, pk):
+        """The session, locked until the answer, after If-Match has been checked against it."""
+        session = get_object_or_404(self.get_queryset().select_for_update(of=("self",)), pk=pk)
+        tag = self._session_tag(version_of(session, self.now))
+        etags.check_if_match(self.request, tag, what="The session")
+        return session
+
+    # Reads ---------------------------------------------------------------------------------
+
+    @extend_schema(parameters=[etags.IF_NONE_MATCH, etags.ETAG_HEADER], responses=LIST_RESPONSES)
+    def list(self, request):
+        """Your sessions, a page at a time: filter with when (upcoming, past) and a date
+        range (starts_after, starts_before, Europe/London dates, both included). Send the
+        ETag of the page you have as If-None-Match: if nothing on it (nor the count) has
+        changed the answer is a 304 with no body."""
+        if request.headers.get("If-None-Match"):
+            rows = self.paginate_queryset(self.filter_queryset(self.sessions()).values_list(*SHOWN))
+            versions = [_version(values, self.now) for values in rows]
+            tag = self._page_tag(self.paginator.page.paginator.count, versions)
+            if etags.unchanged_for(request, tag):
+                return etags.not_modified(tag)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        versions = [version_of(session, self.now) for session in page]
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return etags.tagged(response, self._page_tag(self.paginator.page.paginator.count, versions))
+
+    @extend_schema(
+        parameters=[etags.IF_NONE_MATCH, etags.ETAG_HEADER],
+        responses={200: MySessionSerializer, 304: etags.NOT_MODIFIED},
+    )
+    def retrieve(self, request, pk=None):
+        """One of your sessions. 404 when it is not yours (or does not exist). With the ETag
+        you have as If-None-Match, a 304 with no body while it is unchanged."""
+        if request.headers.get("If-None-Match"):
+            versions = versions_of(self.sessions().filter(pk=pk), self.now)
+            if versions and etags.unchanged_for(request, self._session_tag(versions[0])):
+                return etags.not_modified(self._session_tag(versions[0]))
+        session = get_object_or_404(self.get_queryset(), pk=pk)
+        response = Response(self.get_serializer(session).data)
+        return etags.tagged(response, self._session_tag(version_of(session, self.now)))
+
+    # Answers -------------------------------------------------------------------------------
+
+    @extend_schema(
+        request=None,
+        parameters=[etags.IF_MATCH, etags.ETAG_HEADER],
+        responses={
+            200: MySessionSerializer,
+            etags.PRECONDITION_FAILED_KEY: etags.PRECONDITION_FAILED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Say you will be there, as replying YES to the reminder does; the reminder then
+        awaits no reply. No body. 409 when it is confirmed already, declined (the office
+        finds a new time), cancelled, over, or has started; 412 when If-Match names an
+        ETag it no longer has."""
+        read_nothing(request)
+        session = self._as_read(pk)
+        services.confirm_session(session)
+        return self._answer(session)
+
+    @extend_schema(
+        request=DeclineSerializer,
+        parameters=[etags.IF_MATCH, etags.ETAG_HEADER],
+        responses={
+            200: MySessionSerializer,
+            etags.PRECONDITION_FAILED_KEY: etags.PRECONDITION_FAILED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Say you cannot make it, as replying NO does, with a note for the office if you
+        wish; the office will reschedule or cancel it, and the reminder awaits no reply.
+        409 when it is declined already, cancelled, over, or has started; 412 when If-Match
+        names an ETag it no longer has."""
+        decline = DeclineSerializer(data=request.data if request.data else {})
+        decline.is_valid(raise_exception=True)
+        session = self._as_read(pk)
+        services.decline_session(session, note=decline.validated_data.get("note", ""))
+        return self._answer(session)

@@ -1,0 +1,484 @@
+"""/api/v1/me/sessions/: a volunteer's own sessions, confirming and declining them, ETags."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from matching import services
+from matching.models import FollowUp, Match, Session
+from messaging.models import Message
+from messaging.services import record_opt_out
+from tests.api.conftest import problem_of
+from tests.factories import AppVolunteerUserFactory, MatchFactory, SessionFactory, VolunteerFactory
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = "/api/v1/me/sessions/"
+DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+ROW_FIELDS = {
+    "id",
+    "match",
+    "starts_at",
+    "ends_at",
+    "mode",
+    "place",
+    "status",
+    "confirmation_state",
+    "hours",
+    "peer_name",
+    "can_confirm",
+    "can_decline",
+}
+
+
+def app_for(volunteer):
+    client = APIClient()
+    client.force_login(volunteer.user)
+    return client
+
+
+@pytest.fixture
+def aileen(db):
+    return VolunteerFactory(
+        preferred_name="Aileen", sms_consent=True, user=AppVolunteerUserFactory()
+    )
+
+
+@pytest.fixture
+def app(aileen):
+    return app_for(aileen)
+
+
+@pytest.fixture
+def match(aileen):
+    return MatchFactory(
+        active=True,
+        volunteer=aileen,
+        peer__preferred_name="Jamie",
+        peer__full_name="Jamie Quarrier",
+    )
+
+
+def at(days, hour=14):
+    return (timezone.now() + days * DAY).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def session_of(match, days, **fields):
+    starts = at(days)
+    return SessionFactory(match=match, starts_at=starts, ends_at=starts + HOUR, **fields)
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def detail(session):
+    return f"{SESSIONS}{session.pk}/"
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def test_a_row_names_the_peer_by_first_name_only(app, match):
+    session = session_of(match, 2)
+
+    response = app.get(detail(session))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == ROW_FIELDS
+    assert body["peer_name"] == "Jamie"
+    assert body["confirmation_state"] == "not_reminded_yet"
+    assert body["can_confirm"] is True and body["can_decline"] is True
+    text = response.content.decode()
+    peer = match.peer
+    for secret in ("Quarrier", peer.reference, str(peer.phone), peer.notes or "P-"):
+        assert secret not in text
+
+
+def test_the_list_covers_every_match_of_theirs_ended_ones_included_and_no_one_elses(
+    app, aileen, match
+):
+    ended = MatchFactory(active=True, volunteer=aileen)
+    old = session_of(ended, -30)
+    Match.objects.filter(pk=ended.pk).update(status=Match.Status.ENDED, ended_on=at(-10).date())
+    mine = session_of(match, 2)
+    session_of(MatchFactory(active=True), 2)  # someone else's
+
+    assert sorted(ids(app.get(SESSIONS))) == sorted([old.pk, mine.pk])
+
+
+def test_upcoming_is_soonest_first_and_past_most_recent_first(app, match):
+    later, sooner = session_of(match, 5), session_of(match, 2)
+    long_ago, lately = session_of(match, -9), session_of(match, -2)
+    cancelled = session_of(match, 3, status=Session.Status.CANCELLED)
+
+    assert ids(app.get(SESSIONS, {"when": "upcoming"})) == [sooner.pk, cancelled.pk, later.pk]
+    assert ids(app.get(SESSIONS, {"when": "past"})) == [lately.pk, long_ago.pk]
+    assert ids(app.get(SESSIONS)) == [later.pk, cancelled.pk, sooner.pk, lately.pk, long_ago.pk]
+
+
+def test_a_session_under_way_is_upcoming(app, match):
+    starts = timezone.now() - 10 * datetime.timedelta(minutes=1)
+    under_way = SessionFactory(match=match, starts_at=starts, ends_at=starts + HOUR)
+
+    assert ids(app.get(SESSIONS, {"when": "upcoming"})) == [under_way.pk]
+    assert ids(app.get(SESSIONS, {"when": "past"})) == []
+
+
+def test_a_date_range_keeps_the_sessions_starting_within_it(app, match):
+    session_of(match, 2)
+    inside = session_of(match, 6)
+    session_of(match, 10)
+
+    found = app.get(
+        SESSIONS,
+        {"starts_after": at(5).date().isoformat(), "starts_before": at(7).date().isoformat()},
+    )
+
+    assert ids(found) == [inside.pk]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"when": "soon"}, "when"),
+        ({"when": ""}, "when"),
+        ({"starts_after": "yesterday"}, "starts_after"),
+        ({"starts_after": "2026-05-10", "starts_before": "2026-05-01"}, "starts_before"),
+        ({"peer": "1"}, "peer"),
+        ({"search": "Jamie"}, "search"),
+        ({"ordering": "starts_at"}, "ordering"),
+        ({"page_size": "500"}, "page_size"),
+    ],
+)
+def test_bad_parameters_are_a_400_under_their_name(app, match, params, field):
+    response = app.get(SESSIONS, params)
+
+    assert response.status_code == 400
+    assert field in problem_of(response)["errors"]
+
+
+def test_the_list_takes_as_many_queries_for_fifty_sessions_as_for_one(app, match):
+    session_of(match, 1)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert app.get(SESSIONS, {"page_size": 100}).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for day in range(2, 51):
+        session_of(match, day)
+    assert len(ids(app.get(SESSIONS, {"page_size": 100}))) == 50
+    assert queries() == one
+
+
+def test_someone_elses_session_is_a_404_to_read_and_to_answer(app):
+    theirs = session_of(MatchFactory(active=True), 2)
+
+    assert problem_of(app.get(detail(theirs)))["status"] == 404
+    for verb in ("confirm", "decline"):
+        response = app.post(f"{detail(theirs)}{verb}/")
+        assert response.status_code == 404, verb
+    theirs.refresh_from_db()
+    assert theirs.status == Session.Status.SCHEDULED
+    assert not FollowUp.objects.exists()
+
+
+def test_only_a_volunteer_of_their_own_gets_in(match, coordinator):
+    session = session_of(match, 2)
+    assert APIClient().get(SESSIONS).status_code == 401
+    office = APIClient()
+    office.force_login(coordinator)
+    refused = office.get(detail(session))
+    assert refused.status_code == 403
+    assert problem_of(refused)["code"] == "not_a_volunteer"
+
+
+# Confirming and declining -----------------------------------------------------------------
+
+
+def test_confirming_answers_with_the_session_as_the_list_shows_it(app, match):
+    session = session_of(match, 2)
+
+    response = app.post(f"{detail(session)}confirm/")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body == app.get(detail(session)).json()
+    assert body["status"] == "confirmed" and body["confirmation_state"] == "confirmed"
+    assert body["can_confirm"] is False and body["can_decline"] is True
+    assert response["ETag"] == app.get(detail(session))["ETag"]
+
+
+def test_confirming_twice_is_a_409_that_says_it_is_already_confirmed(app, match):
+    session = session_of(match, 2)
+    app.post(f"{detail(session)}confirm/")
+
+    again = app.post(f"{detail(session)}confirm/")
+
+    assert again.status_code == 409
+    assert "already confirmed" in problem_of(again)["detail"]
+
+
+@pytest.mark.parametrize("verb", ["confirm", "decline"])
+def test_a_cancelled_session_cannot_be_answered(app, match, verb):
+    session = session_of(match, 2)
+    services.cancel_session(session, reason="Jamie is unwell.")
+
+    response = app.post(f"{detail(session)}{verb}/")
+
+    assert response.status_code == 409
+    assert "cancelled" in problem_of(response)["detail"]
+    session.refresh_from_db()
+    assert session.status == Session.Status.CANCELLED
+
+
+@pytest.mark.parametrize("verb", ["confirm", "decline"])
+def test_a_session_that_has_started_cannot_be_answered(app, match, verb):
+    starts = timezone.now() - datetime.timedelta(minutes=5)
+    session = SessionFactory(match=match, starts_at=starts, ends_at=starts + HOUR)
+    assert app.get(detail(session)).json()["can_confirm"] is False
+
+    response = app.post(f"{detail(session)}{verb}/")
+
+    assert response.status_code == 409
+    assert problem_of(response)["code"] == "session_started"
+
+
+def test_declining_twice_is_a_409_and_raises_one_follow_up(app, match):
+    session = session_of(match, 2)
+    assert app.post(f"{detail(session)}decline/").status_code == 200
+
+    again = app.post(f"{detail(session)}decline/")
+
+    assert again.status_code == 409
+    assert "already declined" in problem_of(again)["detail"]
+    assert FollowUp.objects.filter(session=session).count() == 1
+
+
+def test_a_declined_session_cannot_be_confirmed_until_the_office_moves_it(app, match):
+    session = session_of(match, 2)
+    app.post(f"{detail(session)}decline/")
+
+    assert app.get(detail(session)).json()["can_confirm"] is False
+    assert app.post(f"{detail(session)}confirm/").status_code == 409
+
+
+def test_the_decline_note_reaches_the_office_in_the_follow_up(app, match):
+    session = session_of(match, 2)
+
+    response = app.post(
+        f"{detail(session)}decline/", {"note": "  I have a hospital\nappointment. "}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "declined"
+    follow_up = FollowUp.objects.get(session=session, kind=FollowUp.Kind.SESSION_DECLINED)
+    assert "(“I have a hospital appointment.”)" in follow_up.summary
+    assert follow_up.summary.startswith("Aileen cannot make their session with")
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"note": "Sorry \u202eyako"}, "note"),
+        ({"note": "Sorry\x00"}, "non_field_errors"),  # the parser refuses NUL anywhere
+        ({"note": "x" * 161}, "note"),
+        ({"note": 7}, "note"),
+        ({"note": "fine", "reason": "extra"}, "reason"),
+        ({"status": "confirmed"}, "status"),
+    ],
+)
+def test_a_bad_decline_body_is_a_400_and_nothing_changes(app, match, body, field):
+    session = session_of(match, 2)
+
+    response = app.post(f"{detail(session)}decline/", body)
+
+    assert response.status_code == 400
+    assert field in problem_of(response)["errors"]
+    session.refresh_from_db()
+    assert session.status == Session.Status.SCHEDULED
+    assert not FollowUp.objects.exists()
+
+
+def test_confirm_takes_no_body(app, match):
+    session = session_of(match, 2)
+
+    response = app.post(f"{detail(session)}confirm/", {"note": "see you"})
+
+    assert response.status_code == 400
+    session.refresh_from_db()
+    assert session.status == Session.Status.SCHEDULED
+
+
+def test_answering_in_the_app_settles_the_sms_reminder(app, match):
+    session = session_of(match, 1)
+    reminder = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+        to_number=match.volunteer.phone,
+        body="Reply YES or NO",
+        reply_handler="matching.session_reminder",
+        question_open=True,
+        reply_expires_at=session.starts_at,
+        context={"session_id": session.pk, "starts_at": session.starts_at.isoformat()},
+    )
+    Session.objects.filter(pk=session.pk).update(reminder=reminder)
+    assert app.get(detail(session)).json()["confirmation_state"] == "awaiting_reply"
+
+    app.post(f"{detail(session)}confirm/")
+
+    reminder.refresh_from_db()
+    assert reminder.question_open is False
+
+
+# ETags ------------------------------------------------------------------------------------
+
+
+def test_the_list_and_a_session_carry_strong_etags_and_answer_304_while_unchanged(app, match):
+    session = session_of(match, 2)
+    listed, read = app.get(SESSIONS), app.get(detail(session))
+    for response, url in ((listed, SESSIONS), (read, detail(session))):
+        tag = response["ETag"]
+        assert tag.startswith('"') and tag.endswith('"')
+        assert "private" in response["Cache-Control"]
+
+        again = app.get(url, HTTP_IF_NONE_MATCH=tag)
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again["ETag"] == tag
+        assert app.get(url, HTTP_IF_NONE_MATCH=f"W/{tag}").status_code == 304
+        assert app.get(url, HTTP_IF_NONE_MATCH=f'"other", {tag}').status_code == 304
+        assert app.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_the_304_of_the_list_costs_no_more_queries_than_the_full_answer(app, match):
+    for day in range(1, 30):
+        session_of(match, day)
+    tag = app.get(SESSIONS)["ETag"]
+
+    with CaptureQueriesContext(connection) as full:
+        app.get(SESSIONS)
+    with CaptureQueriesContext(connection) as cheap:
+        assert app.get(SESSIONS, HTTP_IF_NONE_MATCH=tag).status_code == 304
+
+    assert len(cheap) <= len(full)
+
+
+def test_a_page_has_another_tag_than_the_next_page_and_another_query(app, match):
+    for day in range(1, 4):
+        session_of(match, day)
+
+    tags = {
+        app.get(SESSIONS, params)["ETag"]
+        for params in ({}, {"page_size": 1}, {"page_size": 1, "page": 2}, {"when": "upcoming"})
+    }
+
+    assert len(tags) == 4
+
+
+def test_the_tag_changes_with_anything_the_row_shows(app, match):
+    session = session_of(match, 2)
+    other = session_of(match, 6)
+
+    def tags():
+        return app.get(SESSIONS)["ETag"], app.get(detail(session))["ETag"]
+
+    seen = [tags()]
+    services.reschedule_session(
+        session, starts_at=at(3), ends_at=at(3) + HOUR, mode="in_person", place="The cafe"
+    )
+    seen.append(tags())
+    # A reminder tied by the schedule's pass (an UPDATE that leaves updated_at alone).
+    reminder = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+        to_number=match.volunteer.phone,
+        body="Reply YES or NO",
+    )
+    Session.objects.filter(pk=session.pk).update(reminder=reminder)
+    assert app.get(detail(session)).json()["confirmation_state"] == "awaiting_reply"
+    seen.append(tags())
+    Message.objects.filter(pk=reminder.pk).update(status=Message.Status.FAILED)
+    assert app.get(detail(session)).json()["confirmation_state"] == "cannot_text"
+    seen.append(tags())
+    match.peer.preferred_name = "Jay"
+    match.peer.save()
+    seen.append(tags())
+    services.confirm_session(other)
+    list_tag, session_tag = tags()
+    assert session_tag == seen[-1][1]  # another row changed, not this one
+    seen.append((list_tag, session_tag))
+
+    assert len({pair[0] for pair in seen}) == len(seen)
+    assert len({pair[1] for pair in seen[:-1]}) == len(seen) - 1
+
+
+def test_the_tag_changes_when_the_volunteer_opts_out_of_texts(app, aileen, match):
+    session = session_of(match, 2)
+    listed, read = app.get(SESSIONS)["ETag"], app.get(detail(session))["ETag"]
+
+    record_opt_out(aileen.phone, word="STOP")
+
+    assert app.get(detail(session)).json()["confirmation_state"] == "cannot_text"
+    assert app.get(SESSIONS, HTTP_IF_NONE_MATCH=listed).status_code == 200
+    assert app.get(detail(session), HTTP_IF_NONE_MATCH=read).status_code == 200
+
+
+def test_the_tag_changes_when_the_start_passes(app, match, time_machine):
+    session = session_of(match, 2)
+    before = app.get(detail(session))["ETag"]
+
+    time_machine.move_to(session.starts_at + datetime.timedelta(minutes=1))
+
+    assert app.get(detail(session), HTTP_IF_NONE_MATCH=before).status_code == 200
+
+
+def test_a_stale_if_match_is_a_412_and_nothing_changes(app, match):
+    session = session_of(match, 2)
+    seen = app.get(detail(session))["ETag"]
+    services.reschedule_session(
+        session, starts_at=at(4), ends_at=at(4) + HOUR, mode="in_person", place="The cafe"
+    )
+
+    for verb in ("confirm", "decline"):
+        response = app.post(f"{detail(session)}{verb}/", HTTP_IF_MATCH=seen)
+        assert response.status_code == 412
+        body = problem_of(response)
+        assert body["code"] == "precondition_failed"
+        assert "changed since you read it" in body["detail"]
+    session.refresh_from_db()
+    assert session.status == Session.Status.SCHEDULED
+    assert not FollowUp.objects.exists()
+
+
+@pytest.mark.parametrize("header", ["current", "*", None])
+def test_a_current_if_match_or_none_lets_the_answer_through(app, match, header):
+    session = session_of(match, 2)
+    headers = {}
+    if header == "current":
+        headers["HTTP_IF_MATCH"] = app.get(detail(session))["ETag"]
+    elif header:
+        headers["HTTP_IF_MATCH"] = header
+
+    response = app.post(f"{detail(session)}confirm/", **headers)
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("header", ["W/{tag}", "{tag}-ish", "garbage", ""])
+def test_a_weak_or_malformed_if_match_does_not_match(app, match, header):
+    session = session_of(match, 2)
+    tag = app.get(detail(session))["ETag"]
+
+    response = app.post(f"{detail(session)}confirm/", HTTP_IF_MATCH=header.format(tag=tag))
+
+    assert response.status_code == 412
