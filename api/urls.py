@@ -109,7 +109,7 @@ urlpatterns = [
     ),
     path(
         "me/calendar/",
-        calendar.CalendarLinkViewSet.as_view({"get": "retrieve", "post": "create"}),
+        calendar.CalendarLinkViewSet.as_view({"get": "retrieve"}),
         name="me-calendar",
     ),
     path(
