@@ -1,11 +1,10 @@
 """The volunteer's calendar link (/api/v1/me/calendar/) and the feed it opens (/calendar/...).
 
-The link is a private address that a phone's calendar polls without signing in. Its token is
-random and only its hash is stored (volunteers.calendar_feeds), so the address can be shown
-only in the answer that makes it: `GET` says whether there is a link and since when, `POST`
-makes the first one (409 when there is one already, so a second device cannot silently stop
-the first), and `POST .../reset/` replaces it (or makes the first): the old address answers
-404 from that moment. A volunteer who leaves loses theirs.
+The link is a private address that a phone's calendar polls without signing in. `GET` shows
+it (made on the first asking, the same address every time after, so a new phone subscribes
+with it too), and `POST .../reset/` replaces it: the old address answers 404 from that moment.
+Its token is never stored (volunteers.calendar_feeds says how it is shown again all the same).
+A volunteer who leaves loses theirs.
 
 The feed lives outside /api/v1/: it is iCalendar for calendar apps, not JSON for the app, it
 takes no sign-in, and it is not rate-limited per address (Google's and Apple's servers fetch
@@ -33,7 +32,6 @@ from api.schema import ProblemSerializer
 from api.views import AtomicWrites, ThrottleBeforePermissions
 from matching.calendar import calendar_of
 from volunteers import calendar_feeds
-from volunteers.models import CalendarFeed
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 # Calendars ask again each time (and get a 304 when nothing changed); no shared cache keeps
@@ -41,8 +39,7 @@ CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 FEED_CACHE_CONTROL = "private, no-cache"
 NOT_FOUND = b"There is no calendar at this address.\n"
 
-LINK_EXAMPLE = {"exists": True, "created_at": "2026-05-11T10:40:00+01:00"}
-NEW_LINK_EXAMPLE = {
+LINK_EXAMPLE = {
     "url": "https://peerpath.example.org/calendar/q3Xb8mR0c9kP2vLwT5yZ1nH6sJ4fA7dE0gU8iO3pQ2w.ics",
     "webcal_url": (
         "webcal://peerpath.example.org/calendar/q3Xb8mR0c9kP2vLwT5yZ1nH6sJ4fA7dE0gU8iO3pQ2w.ics"
@@ -52,18 +49,8 @@ NEW_LINK_EXAMPLE = {
 
 
 class CalendarLinkSerializer(serializers.Serializer):
-    """Whether you have a calendar link, and since when. Its address is shown only in the
-    answer that makes it (POST /api/v1/me/calendar/ or .../reset/)."""
-
-    exists = fields.BooleanField(read_only=True, help_text="true when you have a link.")
-    created_at = fields.DateTimeField(
-        read_only=True, allow_null=True, help_text="When it was made; null without one."
-    )
-
-
-class NewCalendarLinkSerializer(serializers.Serializer):
-    """A calendar link just made. This is the only answer that holds its address: keep it, or
-    reset the link for a new one."""
+    """Your calendar link, in the two forms calendars take. It stays the same until you reset
+    it (or leave)."""
 
     url = serializers.URLField(
         read_only=True,
@@ -76,7 +63,9 @@ class NewCalendarLinkSerializer(serializers.Serializer):
         help_text="The same address as webcal://, which a phone opens straight in its "
         "calendar app to subscribe.",
     )
-    created_at = fields.DateTimeField(read_only=True, help_text="When it was made.")
+    created_at = fields.DateTimeField(
+        read_only=True, help_text="When this address was made (by the first asking or a reset)."
+    )
 
 
 def _problem(status, description, detail, code, **extra):
@@ -92,22 +81,13 @@ NOT_A_VOLUNTEER = _problem(
     "back, call the office.",
     "volunteer_left",
 )
-LINK_EXISTS = _problem(
-    409,
-    "You have a calendar link already; reset replaces it.",
-    "You already have a calendar link, made on 11 May 2026 at 10:40. Its address is shown "
-    "only when it is made; reset it for a new one (the old one stops working).",
-    "calendar_link_exists",
-    type_=problems.STATE_CONFLICT_TYPE,
-    title="Not possible in the current state",
-)
 
 
-def _new_link(request, token, feed):
+def _link(request, token, feed):
     url = request.build_absolute_uri(reverse("calendar-feed", kwargs={"token": token}))
     webcal_url = "webcal://" + url.split("://", 1)[1]
     link = {"url": url, "webcal_url": webcal_url, "created_at": feed.created_at}
-    return NewCalendarLinkSerializer(link).data
+    return CalendarLinkSerializer(link).data
 
 
 def _private(response):
@@ -127,53 +107,30 @@ class CalendarLinkViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Gene
 
     permission_classes = [IsVolunteer]
     serializer_class = CalendarLinkSerializer
-    conflict_actions = {"create"}
     summaries = {
-        "retrieve": "Read whether I have a calendar link",
-        "create": "Make my calendar link",
+        "retrieve": "Read my calendar link",
         "reset": "Replace my calendar link",
     }
     example = LINK_EXAMPLE
-    action_examples = {
-        "create": {"response": NEW_LINK_EXAMPLE},
-        "reset": {"response": NEW_LINK_EXAMPLE},
-    }
 
     def retrieve(self, request):
-        """Whether you have a calendar link and since when; not its address, which is
-        stored only as a hash and shown once, when it is made."""
-        feed = CalendarFeed.objects.filter(volunteer=request.volunteer).first()
-        link = {"exists": feed is not None, "created_at": feed.created_at if feed else None}
-        return _private(Response(CalendarLinkSerializer(link).data))
-
-    @extend_schema(
-        request=None,
-        responses={
-            201: NewCalendarLinkSerializer,
-            (403, problems.CONTENT_TYPE): NOT_A_VOLUNTEER,
-            (409, problems.CONTENT_TYPE): LINK_EXISTS,
-        },
-    )
-    def create(self, request):
-        """Make your calendar link and show its address, once. 409 when you have one
-        already: its address cannot be shown again, and reset replaces it."""
-        read_nothing(request)
-        token, feed = calendar_feeds.issue(volunteer=request.volunteer)
-        return _private(Response(_new_link(request, token, feed), status=201))
+        """Your calendar link, made the first time you ask and the same every time after,
+        so each of your devices can subscribe with it."""
+        token, feed = calendar_feeds.link(volunteer=request.volunteer)
+        return _private(Response(_link(request, token, feed)))
 
     @extend_schema(
         operation_id="me_calendar_reset",
         request=None,
-        responses={200: NewCalendarLinkSerializer, (403, problems.CONTENT_TYPE): NOT_A_VOLUNTEER},
+        responses={200: CalendarLinkSerializer, (403, problems.CONTENT_TYPE): NOT_A_VOLUNTEER},
     )
     @action(detail=False, methods=["post"])
     def reset(self, request):
-        """A new calendar link in place of your old one (or your first), with its address,
-        shown once. The old address stops working at once: subscribe again with the new
-        one on each device."""
+        """A new calendar link in place of your old one (or your first). The old address
+        stops working at once: subscribe again with the new one on each device."""
         read_nothing(request)
         token, feed = calendar_feeds.reset(volunteer=request.volunteer)
-        return _private(Response(_new_link(request, token, feed)))
+        return _private(Response(_link(request, token, feed)))
 
 
 @require_safe

@@ -136,7 +136,7 @@ urlpatterns = [
     path("me/hours/", me_hours.MyHoursViewSet.as_view({"get": "list"}), name="me-hours"),
     path(
         "me/calendar/",
-        calendar.CalendarLinkViewSet.as_view({"get": "retrieve", "post": "create"}),
+        calendar.CalendarLinkViewSet.as_view({"get": "retrieve"}),
         name="me-calendar",
     ),
     path(

@@ -173,7 +173,7 @@ class VolunteerAdmin(StatusThroughActionsMixin, PhoneSearchMixin, SpreadsheetAdm
     def calendar_link(self, volunteer):
         feed = volunteer.pk and CalendarFeed.objects.filter(volunteer_id=volunteer.pk).first()
         if not feed:
-            return "None: they can make one in the app, for their phone's calendar."
+            return "None yet: the app makes one when they first ask, for their phone's calendar."
         made = timezone.localtime(feed.created_at)
         return (
             f"Made on {made:%-d %b %Y at %H:%M}. It stops working when they reset it in the "

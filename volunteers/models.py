@@ -362,13 +362,15 @@ class Absence(PlainText, models.Model):
 class CalendarFeed(models.Model):
     """A volunteer's private calendar link, which their phone's calendar polls unsigned-in.
 
-    Only the SHA-256 of the link's token is kept (volunteers.calendar_feeds says why that
-    is enough), so the database alone opens no one's calendar.
+    The token is never kept: it is derived from `nonce` and SECRET_KEY, and only its SHA-256
+    is stored, for the feed's lookup (volunteers.calendar_feeds says why), so the database
+    alone opens no one's calendar.
     """
 
     volunteer = models.OneToOneField(
         Volunteer, on_delete=models.CASCADE, related_name="calendar_feed"
     )
+    nonce = models.CharField(max_length=64, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -336,16 +336,15 @@ class TestCalendarLink:
     def test_the_volunteer_page_says_whether_they_have_a_calendar_link(self, coordinator_client):
         volunteer = VolunteerFactory()
 
-        assert "None: they can make one in the app" in self.change_page(
-            coordinator_client, volunteer
-        )
-        calendar_feeds.issue(volunteer=volunteer)
+        assert "None yet: the app makes one" in self.change_page(coordinator_client, volunteer)
+        token, feed = calendar_feeds.link(volunteer=volunteer)
         page = self.change_page(coordinator_client, volunteer)
         assert "Made on " in page
-        assert volunteer.calendar_feed.token_hash not in page
+        for secret in (token, feed.nonce, feed.token_hash):
+            assert secret not in page
 
     def test_the_add_page_shows_no_link(self, coordinator_client):
         page = coordinator_client.get(reverse("admin:volunteers_volunteer_add"))
 
         assert page.status_code == 200
-        assert "None: they can make one in the app" in html.unescape(page.content.decode())
+        assert "None yet: the app makes one" in html.unescape(page.content.decode())

@@ -1,5 +1,6 @@
-"""A volunteer's calendar link and its feed: /api/v1/me/calendar/ makes, shows and resets the
-link; /calendar/<token>.ics answers iCalendar to a phone's calendar, which does not sign in."""
+"""A volunteer's calendar link and its feed: /api/v1/me/calendar/ shows the link (made on the
+first asking) and .../reset/ replaces it; /calendar/<token>.ics answers iCalendar to a phone's
+calendar, which does not sign in."""
 
 import datetime
 import hashlib
@@ -8,7 +9,11 @@ import re
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.test import override_settings
+from django.utils.crypto import salted_hmac
+from django.utils.http import urlsafe_base64_encode
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
@@ -77,9 +82,13 @@ def path_of(url):
 
 
 def make_link(app):
-    response = app.post(LINK)
-    assert response.status_code == 201, response.content
+    response = app.get(LINK)
+    assert response.status_code == 200, response.content
     return response.json()
+
+
+def token_of(url):
+    return path_of(url).removeprefix("/calendar/").removesuffix(".ics")
 
 
 def fetch(client, url, **extra):
@@ -94,41 +103,49 @@ def events_of(response):
 # The link ---------------------------------------------------------------------------------
 
 
-def test_before_any_link_the_app_is_told_there_is_none(app):
-    response = app.get(LINK)
+def test_the_first_read_makes_the_link_and_every_read_shows_it_again(app, client):
+    assert not CalendarFeed.objects.exists()
 
-    assert response.status_code == 200
-    assert response.json() == {"exists": False, "created_at": None}
-    assert response["Cache-Control"] == "no-store"
+    first, again = app.get(LINK), app.get(LINK)
+
+    assert first.status_code == again.status_code == 200
+    assert first["Cache-Control"] == again["Cache-Control"] == "no-store"
+    assert first.json() == again.json()
+    assert CalendarFeed.objects.count() == 1
+    assert fetch(client, first.json()["url"]).status_code == 200
 
 
-def test_a_new_link_is_answered_in_both_forms_and_only_then(app):
+def test_the_link_is_answered_in_both_forms(app):
     link = make_link(app)
 
+    assert set(link) == {"url", "webcal_url", "created_at"}
     assert re.fullmatch(r"http://testserver/calendar/[A-Za-z0-9_-]{43}\.ics", link["url"])
     assert link["webcal_url"] == "webcal://" + link["url"].removeprefix("http://")
     assert link["created_at"] == "2026-06-01T10:00:00+01:00"
-    assert app.get(LINK).json() == {"exists": True, "created_at": "2026-06-01T10:00:00+01:00"}
+
+
+def test_the_link_is_shown_the_same_on_a_new_phone_the_next_day(app, volunteer, frozen):
+    link = make_link(app)
+    frozen.move_to(NOW + datetime.timedelta(days=1), tick=False)
+
+    assert signed_in(volunteer.user).get(LINK).json() == link
 
 
 def test_over_https_the_link_is_https(app):
-    link = app.post(LINK, secure=True).json()
+    link = app.get(LINK, secure=True).json()
 
     assert link["url"].startswith("https://testserver/calendar/")
     assert link["webcal_url"].startswith("webcal://testserver/calendar/")
 
 
-def test_a_second_link_is_refused_and_the_first_keeps_working(app, client):
-    first = make_link(app)
+def test_there_is_no_post_to_make_a_link(app, client):
+    link = make_link(app)
 
     response = app.post(LINK)
 
-    assert response.status_code == 409
-    problem = problem_of(response)
-    assert problem["code"] == "calendar_link_exists"
-    assert "reset" in problem["detail"]
-    assert fetch(client, first["url"]).status_code == 200
-    assert CalendarFeed.objects.count() == 1
+    assert response.status_code == 405
+    assert app.get(LINK).json() == link
+    assert fetch(client, link["url"]).status_code == 200
 
 
 def test_reset_replaces_the_link_and_the_old_one_is_gone_at_once(app, client):
@@ -141,6 +158,8 @@ def test_reset_replaces_the_link_and_the_old_one_is_gone_at_once(app, client):
     assert new["url"] != old["url"]
     assert fetch(client, old["url"]).status_code == 404
     assert fetch(client, new["url"]).status_code == 200
+    assert app.get(LINK).json() == new
+    assert response["Cache-Control"] == "no-store"
     assert CalendarFeed.objects.count() == 1
 
 
@@ -151,29 +170,75 @@ def test_reset_without_a_link_makes_the_first(app, client):
     assert fetch(client, response.json()["url"]).status_code == 200
 
 
-@pytest.mark.parametrize("url", [LINK, RESET])
-def test_making_a_link_takes_no_body(app, url):
-    response = app.post(url, {"token": "mine"}, format="json")
+def test_reset_takes_no_body(app):
+    old = make_link(app)
+
+    response = app.post(RESET, {"token": "mine"}, format="json")
 
     assert response.status_code == 400
     assert "token" in problem_of(response)["errors"]
-    assert not CalendarFeed.objects.exists()
+    assert app.get(LINK).json() == old
 
 
-def test_only_the_tokens_hash_is_stored(app, volunteer):
-    token = path_of(make_link(app)["url"]).removeprefix("/calendar/").removesuffix(".ics")
+def test_neither_the_token_nor_what_gives_it_without_the_secret_key_is_stored(app, volunteer):
+    token = token_of(make_link(app)["url"])
     everything = io.StringIO()
 
     call_command("dumpdata", stdout=everything)
 
     assert token not in everything.getvalue()
-    assert volunteer.calendar_feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    feed = volunteer.calendar_feed
+    assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert feed.nonce in everything.getvalue() and feed.nonce != token
+    value = f"{volunteer.pk}:{feed.nonce}"
+
+    def derived(secret):
+        mac = salted_hmac("peerpath.calendar-link", value, secret=secret, algorithm="sha256")
+        return urlsafe_base64_encode(mac.digest())
+
+    assert derived(settings.SECRET_KEY) == token
+    assert derived("a key someone with the database guessed") != token
+
+
+# Rotating SECRET_KEY -----------------------------------------------------------------------
+
+
+NEW_KEY = "a new secret key, long and random enough for the tests " * 2
+
+
+def test_a_rotated_secret_key_keeps_the_link_and_shows_the_same(app, client, volunteer):
+    link = make_link(app)
+    stored = volunteer.calendar_feed.token_hash
+
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+        assert signed_in(volunteer.user).get(LINK).json() == link
+        assert fetch(client, link["url"]).status_code == 200
+
+    assert CalendarFeed.objects.get().token_hash == stored
+
+
+def test_once_the_old_key_is_gone_the_link_is_made_again_and_the_old_one_stops(
+    app, client, volunteer, frozen
+):
+    old = make_link(app)
+    frozen.move_to(NOW + HOUR, tick=False)
+
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[]):
+        app = signed_in(volunteer.user)  # the old key's sign-in has gone with it
+        new = app.get(LINK).json()
+
+        assert new["url"] != old["url"]
+        assert new["created_at"] == "2026-06-01T11:00:00+01:00"
+        assert app.get(LINK).json() == new
+        assert fetch(client, old["url"]).status_code == 404
+        assert fetch(client, new["url"]).status_code == 200
+        assert CalendarFeed.objects.count() == 1
 
 
 # Who may ask for a link --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "url"), [("get", LINK), ("post", LINK), ("post", RESET)])
+@pytest.mark.parametrize(("method", "url"), [("get", LINK), ("post", RESET)])
 def test_anonymous_callers_are_asked_to_sign_in(anonymous_api, method, url):
     response = getattr(anonymous_api, method)(url)
 
@@ -182,16 +247,17 @@ def test_anonymous_callers_are_asked_to_sign_in(anonymous_api, method, url):
     assert not CalendarFeed.objects.exists()
 
 
-@pytest.mark.parametrize(("method", "url"), [("get", LINK), ("post", LINK), ("post", RESET)])
+@pytest.mark.parametrize(("method", "url"), [("get", LINK), ("post", RESET)])
 def test_a_coordinator_has_no_calendar_link_of_their_own(api, method, url):
     response = getattr(api, method)(url)
 
     assert response.status_code == 403
     assert problem_of(response)["code"] == "not_a_volunteer"
+    assert not CalendarFeed.objects.exists()
 
 
 def test_a_sign_in_without_a_volunteer_is_refused(db):
-    response = signed_in(UserFactory()).post(LINK)
+    response = signed_in(UserFactory()).get(LINK)
 
     assert response.status_code == 403
     assert problem_of(response)["code"] == "not_a_volunteer"
@@ -381,7 +447,7 @@ def test_a_reset_token_and_one_never_made_get_the_same_answer(app, client):
     assert was_reset.status_code == made_up.status_code == 404
     assert was_reset.content == made_up.content
     assert dict(was_reset.items()) == dict(made_up.items())
-    assert old["url"].split("/")[-1] not in was_reset.content.decode()
+    assert token_of(old["url"]) not in was_reset.content.decode()
 
 
 def test_a_reset_token_and_one_never_made_take_the_same_single_lookup(
@@ -412,7 +478,10 @@ def test_a_volunteer_who_leaves_loses_their_link_at_once(app, client, volunteer)
     assert response.content == made_up.content
     assert dict(response.items()) == dict(made_up.items())
     assert not CalendarFeed.objects.exists()
-    assert problem_of(app.get(LINK))["code"] == "volunteer_left"
+    for asking in (app.get(LINK), app.post(RESET)):
+        assert asking.status_code == 403
+        assert problem_of(asking)["code"] == "volunteer_left"
+    assert not CalendarFeed.objects.exists()
 
 
 def test_a_volunteer_marked_left_without_the_service_has_no_feed_either(app, client, volunteer):

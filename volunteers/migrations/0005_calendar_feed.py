@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                ("nonce", models.CharField(editable=False, max_length=64)),
                 ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
                 (
                     "created_at",
