@@ -325,18 +325,25 @@ def page_links_of_each_list(result, generator, request, public):
     """A postprocessing hook: a list's example page links are the list's own address.
 
     DRF's pagination describes `next` and `previous` with one example for every list, on a
-    host and path of no PeerPath server; each list's examples get links to itself instead.
+    host and path of no PeerPath server; each list's examples (and its page component's)
+    get links to the list itself instead.
     """
+    pages = result.get("components", {}).get("schemas", {})
     for path, operations in result.get("paths", {}).items():
         get = operations.get("get")
         if not get:
             continue
         address = EXAMPLE_ORIGIN + re.sub(r"\{[^}]+\}", "1", path)
+        links = {"next": f"{address}?page=4", "previous": f"{address}?page=2"}
         for answer in get.get("responses", {}).values():
             for content in answer.get("content", {}).values():
+                page = pages.get(content.get("schema", {}).get("$ref", "").rpartition("/")[2])
+                if page and page.get("properties", {}).keys() >= links.keys():
+                    for name, link in links.items():
+                        if page["properties"][name]["example"].startswith("http://api.example"):
+                            page["properties"][name]["example"] = link
                 for example in content.get("examples", {}).values():
                     value = example.get("value")
                     if isinstance(value, dict) and {"next", "previous", "results"} <= set(value):
-                        value["next"] = f"{address}?page=4"
-                        value["previous"] = f"{address}?page=2"
+                        value.update(links)
     return result
