@@ -328,7 +328,8 @@ def page_links_of_each_list(result, generator, request, public):
     host and path of no PeerPath server; each list's examples (and its page component's)
     get links to the list itself instead.
     """
-    pages = result.get("components", {}).get("schemas", {})
+    components = result.get("components", {}).get("schemas", {})
+    linked = set()
     for path, operations in result.get("paths", {}).items():
         get = operations.get("get")
         if not get:
@@ -337,11 +338,13 @@ def page_links_of_each_list(result, generator, request, public):
         links = {"next": f"{address}?page=4", "previous": f"{address}?page=2"}
         for answer in get.get("responses", {}).values():
             for content in answer.get("content", {}).values():
-                page = pages.get(content.get("schema", {}).get("$ref", "").rpartition("/")[2])
-                if page and page.get("properties", {}).keys() >= links.keys():
+                # A page component shared by several lists links to the first of them.
+                page = content.get("schema", {}).get("$ref", "").rpartition("/")[2]
+                properties = components.get(page, {}).get("properties", {})
+                if page not in linked and properties.keys() >= links.keys():
+                    linked.add(page)
                     for name, link in links.items():
-                        if page["properties"][name]["example"].startswith("http://api.example"):
-                            page["properties"][name]["example"] = link
+                        properties[name]["example"] = link
                 for example in content.get("examples", {}).values():
                     value = example.get("value")
                     if isinstance(value, dict) and {"next", "previous", "results"} <= set(value):
