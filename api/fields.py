@@ -62,27 +62,37 @@ class BooleanField(serializers.BooleanField):
         return data
 
 
-LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+# HH:MM exactly, in the digits 0 to 9 (Python's \d also takes "٠٩:٣٠"). The schema's pattern is
+# read by ECMA-262 and Python engines alike, whose $ differ over a final line break; the
+# fixed length settles it for both.
+LOCAL_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
-@extend_schema_field(
-    {
+def local_time_schema(example):
+    return {
         "type": "string",
         "pattern": LOCAL_TIME.pattern,
-        "example": "18:00",
+        "minLength": 5,
+        "maxLength": 5,
+        "example": example,
         "description": "Local (Europe/London) wall-clock time, HH:MM.",
     }
-)
+
+
 class LocalTimeField(serializers.TimeField):
-    """A wall-clock time of day as HH:MM, with no offset: it means the same all year."""
+    """A wall-clock time of day as HH:MM, with no offset: it means the same all year.
+
+    `example` is the time the schema shows (so a window's end can be shown after its start).
+    """
 
     default_error_messages = {"invalid": "Give a time as HH:MM, e.g. 18:00."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, example="18:00", **kwargs):
         super().__init__(format="%H:%M", **kwargs)
+        extend_schema_field(local_time_schema(example))(self)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not LOCAL_TIME.match(data):
+        if not isinstance(data, str) or not LOCAL_TIME.fullmatch(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -13,7 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
-ALWAYS_ALLOWED = {"page", "page_size", "format"}
+ALWAYS_ALLOWED = {"page", "page_size"}
 PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{4,}$")
 
 

@@ -157,7 +157,7 @@ def read_query(request, known):
     errors = {}
     accepted = f"this accepts: {', '.join(sorted(known))}" if known else "this takes none"
     for name, values in request.query_params.lists():
-        if name not in known and name != "format":
+        if name not in known:
             errors[name] = [f"Unknown parameter; {accepted}."]
         elif any(not value.strip() for value in values):
             errors[name] = ["Give a value, or leave the parameter out."]

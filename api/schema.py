@@ -5,14 +5,49 @@ Views describe themselves with a few attributes, read here:
 - `request_example`: a body for create and change; `action_examples` per extra action;
 - `summaries`: summaries for extra actions (standard actions are named from the model);
 - `conflict_actions`: the actions that can answer 409.
+
+The rest is decided here for every operation, so a new endpoint gets it without asking: its
+tag (by its path), its operation id (an extra action is named for what it does), and its
+error answers. The hooks at the end say what the API enforces, give ordering choices names a
+generated client can use, and make every example's page links real addresses.
 """
+
+import re
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from api import problems
+from api import authentication, problems
+
+STANDARD_ACTIONS = {"list", "create", "retrieve", "update", "partial_update", "destroy"}
+
+# The origin of the local server in the schema's `servers`, which examples' links use.
+EXAMPLE_ORIGIN = "http://127.0.0.1:8000"
+
+# The tag (SPECTACULAR_SETTINGS["TAGS"]) of each path, by its first segment after /api/v1/,
+# or its first two for a part of one resource that belongs with another group.
+TAG_OF_PATH = {
+    "me": "me",
+    "calendar": "me",
+    "volunteers": "volunteers",
+    "peers": "peers",
+    "peers/suggestions": "matches",
+    "peers/why-not": "matches",
+    "matches": "matches",
+    "exclusions": "matches",
+    "waiting-list": "matches",
+    "sessions": "sessions",
+    "messages": "messages",
+    "inbox": "messages",
+    "opt-outs": "messages",
+    "follow-ups": "follow-ups",
+    "areas": "reference data",
+    "courses": "reference data",
+    "languages": "reference data",
+    "focuses": "reference data",
+}
 
 STANDARD_SUMMARIES = {
     "list": "List {plural}",
@@ -43,9 +78,11 @@ class ValidationProblemSerializer(ProblemSerializer):
     )
 
 
-def _problem_example(status, detail, code, **extra):
+def _problem_example(status, detail, code, name=None, **extra):
     body = problems.problem(status, detail, code=code, **extra)
-    return OpenApiExample(f"{status}", value=body, status_codes=[str(status)], response_only=True)
+    return OpenApiExample(
+        name or f"{status}", value=body, status_codes=[str(status)], response_only=True
+    )
 
 
 ERRORS = {
@@ -71,11 +108,21 @@ ERRORS = {
     ),
     "401": OpenApiResponse(
         ProblemSerializer,
-        "Not signed in: send a valid X-Session-Token.",
+        "Not signed in (no X-Session-Token), or the token sent is invalid or expired: "
+        "sign in again for a new one.",
         [
             _problem_example(
-                401, "Authentication credentials were not provided.", "not_authenticated"
-            )
+                401,
+                "Authentication credentials were not provided.",
+                "not_authenticated",
+                name="401 not signed in",
+            ),
+            _problem_example(
+                401,
+                authentication.TOKEN_INVALID_DETAIL,
+                authentication.TOKEN_INVALID_CODE,
+                name="401 token invalid or expired",
+            ),
         ],
     ),
     "403": OpenApiResponse(
@@ -128,6 +175,29 @@ class AutoSchema(openapi.AutoSchema):
         if model is None:
             return None, None
         return str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+
+    def get_tags(self):
+        tokens = self._tokenize_path()
+        for key in ("/".join(tokens[:2]), "/".join(tokens[:1])):
+            if key in TAG_OF_PATH:
+                return [TAG_OF_PATH[key]]
+        return super().get_tags()
+
+    def get_operation_id(self):
+        """An extra action is named for what it does (`sessions_confirm`); the standard ones
+        keep drf-spectacular's names (`sessions_list`, `sessions_retrieve`).
+
+        An action bound to more than one method on its path adds the method, so ids stay
+        unique: `me_preferences_get`, `me_preferences_patch`.
+        """
+        action = getattr(self.view, "action", None)
+        if action is None or action in STANDARD_ACTIONS:
+            return super().get_operation_id()
+        name = "_".join(token.replace("-", "_") for token in self._tokenize_path())
+        action_map = getattr(self.view, "action_map", None) or {}
+        if sum(1 for bound in action_map.values() if bound == action) > 1:
+            name += f"_{self.method.lower()}"
+        return name
 
     def get_summary(self):
         action = self._action()
@@ -211,4 +281,72 @@ def state_strictness(result, generator, request, public):
                 schema = parameter.get("schema", {})
                 if parameter.get("in") == "query" and schema.get("type") == "string":
                     schema.setdefault("minLength", 1)
+    return result
+
+
+def _varname(value):
+    """A name for an enum value that any generated client can use: -starts_at is
+    STARTS_AT_DESC."""
+    name = "_".join(re.findall(r"[A-Za-z0-9]+", value)).upper() or "BLANK"
+    if not name[0].isalpha():
+        name = f"V_{name}"
+    return f"{name}_DESC" if value.startswith("-") else name
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def readable_enum_names(result, generator, request, public):
+    """A postprocessing hook: name the values of enums that are not plain words.
+
+    A generated client turns each enum value into a name; one that does not start with a
+    letter (`-starts_at`, the descending ordering) would become VALUE_1.
+    `x-enum-varnames` (read by openapi-python-client and openapi-generator) gives it
+    STARTS_AT_DESC instead.
+    """
+    for node in _walk(result):
+        values = node.get("enum")
+        if not isinstance(values, list):
+            continue
+        texts = [value for value in values if isinstance(value, str)]
+        if any(not value[:1].isalpha() for value in texts):
+            node["x-enum-varnames"] = [_varname(value) for value in texts]
+    return result
+
+
+def page_links_of_each_list(result, generator, request, public):
+    """A postprocessing hook: a list's example page links are the list's own address.
+
+    DRF's pagination describes `next` and `previous` with one example for every list, on a
+    host and path of no PeerPath server; each list's examples (and its page component's)
+    get links to the list itself instead.
+    """
+    components = result.get("components", {}).get("schemas", {})
+    linked = set()
+    for path, operations in result.get("paths", {}).items():
+        get = operations.get("get")
+        if not get:
+            continue
+        address = EXAMPLE_ORIGIN + re.sub(r"\{[^}]+\}", "1", path)
+        links = {"next": f"{address}?page=4", "previous": f"{address}?page=2"}
+        for answer in get.get("responses", {}).values():
+            for content in answer.get("content", {}).values():
+                # A page component shared by several lists links to the first of them.
+                page = content.get("schema", {}).get("$ref", "").rpartition("/")[2]
+                properties = components.get(page, {}).get("properties", {})
+                if page not in linked and properties.keys() >= links.keys():
+                    linked.add(page)
+                    for name, link in links.items():
+                        properties[name]["example"] = link
+                for example in content.get("examples", {}).values():
+                    value = example.get("value")
+                    if isinstance(value, dict) and {"next", "previous", "results"} <= set(value):
+                        value.update(links)
     return result

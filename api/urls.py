@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
@@ -23,6 +24,16 @@ from api import (
     volunteers,
     wellbeing,
 )
+
+
+class FormatQueryNegotiation(DefaultContentNegotiation):
+    """The schema alone takes `?format=json` (or yaml), so a browser can fetch either form;
+    the API's operations choose by the Accept header only (URL_FORMAT_OVERRIDE is off)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(
+            request, renderers, format_suffix or request.query_params.get("format")
+        )
 
 
 def nested(prefix, viewset, basename):
@@ -47,7 +58,7 @@ class Router(DefaultRouter):
     """Records are named by id with Django's int converter, ASCII digits only: Python's int()
     also reads "١" (an Arabic-Indic one) as 1, so a plain pattern let /volunteers/١/ find
     volunteer 1. Reference data is named by slug (its viewsets say so). No `.json` suffixes:
-    `?format=json` does that job."""
+    the Accept header chooses the format."""
 
     include_format_suffixes = False
 
@@ -146,7 +157,11 @@ urlpatterns = [
     ),
     path(
         "schema/",
-        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        SpectacularAPIView.as_view(
+            permission_classes=[AllowAny],
+            authentication_classes=[],
+            content_negotiation_class=FormatQueryNegotiation,
+        ),
         name="schema",
     ),
     path(

@@ -30,7 +30,9 @@ class WeeklyWindowSerializer(StrictModelSerializer):
 
     weekday = WeekdayField()
     starts_at = fields.LocalTimeField()
-    ends_at = fields.LocalTimeField(help_text="After starts_at, on the same day.")
+    ends_at = fields.LocalTimeField(
+        example="21:00", help_text="Local (Europe/London) time, HH:MM, after starts_at."
+    )
     hours = serializers.FloatField(read_only=True)
 
     instance_argument = "window"

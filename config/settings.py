@@ -259,6 +259,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The format is chosen by the Accept header only: `?format=` would be a parameter every
+    # operation takes and none documents. (The schema view reads it; see api/urls.py.)
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerPath API",
@@ -268,6 +271,59 @@ SPECTACULAR_SETTINGS = {
         "it returns as `X-Session-Token`. Errors are RFC 9457 problem details."
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "Lanarkshire Communities of Recovery, the PeerPath office in Coatbridge"},
+    "LICENSE": {"name": "Proprietary"},
+    "SERVERS": [
+        {
+            "url": "/",
+            "description": "The PeerPath installation serving this schema (every path starts "
+            "/api/v1/). A generated client takes the installation's address as its base URL.",
+        },
+        {"url": "http://127.0.0.1:8000", "description": "A local installation (`make run`)."},
+    ],
+    # One tag per group of resources, in the order the documentation shows them; which paths
+    # belong to which is decided in api/schema.py (AutoSchema.get_tags).
+    "TAGS": [
+        {
+            "name": "me",
+            "description": "The signed-in volunteer's own records, for the partner app.",
+        },
+        {
+            "name": "volunteers",
+            "description": "Volunteers with their training records, availability, absences "
+            "and wellbeing answers.",
+        },
+        {
+            "name": "peers",
+            "description": "People in recovery waiting for or matched with a supporter, and "
+            "their preferred times.",
+        },
+        {
+            "name": "matches",
+            "description": "Matches between volunteers and peers: suggestions, proposals, "
+            "approval, exclusions and the waiting list's bulk assignment.",
+        },
+        {
+            "name": "sessions",
+            "description": "Sessions between a volunteer and a peer: confirmation, "
+            "rescheduling, cancelling and outcomes.",
+        },
+        {
+            "name": "messages",
+            "description": "Text messages sent and received, the coordinator's inbox of "
+            "replies, and opt-outs.",
+        },
+        {
+            "name": "follow-ups",
+            "description": "What needs a coordinator's attention: declined or at-risk "
+            "sessions, no-shows, unanswered check-ins, low wellbeing.",
+        },
+        {
+            "name": "reference data",
+            "description": "Areas, courses, languages and focuses: read by anyone signed in, "
+            "changed by coordinators.",
+        },
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -277,6 +333,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.state_strictness",
+        "api.schema.readable_enum_names",
+        "api.schema.page_links_of_each_list",
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
     "ENUM_NAME_OVERRIDES": {
