@@ -53,6 +53,9 @@ if not SECRET_KEY:
             'make one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
         )
     SECRET_KEY = "django-insecure-local-development-key-never-use-in-production"
+# Earlier keys, newest first, while rotating SECRET_KEY: sessions, sign-in links and calendar
+# addresses made under them keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -80,3 +80,25 @@ def test_database_url_selects_postgresql_and_redis_url_the_redis_broker():
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert seen[:2] == ["django.db.backends.postgresql", "redis://127.0.0.1:6379/0"]
+
+
+def test_earlier_secret_keys_are_read_newest_first_for_a_rotation():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.SECRET_KEY_FALLBACKS)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "SECRET_KEY_FALLBACKS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY_FALLBACKS": " newer-key , older-key ,",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['newer-key', 'older-key']"
