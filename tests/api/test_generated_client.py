@@ -10,6 +10,7 @@ every answer must parse into the model the schema names, with no field the schem
 import importlib
 import json
 import sys
+from pathlib import Path
 
 import attrs
 import httpx
@@ -97,7 +98,13 @@ class App:
     `sync_detailed`, whose answer must have the status and model expected."""
 
     def __init__(self, generated, base_url, token):
-        self.api = importlib.import_module(f"{PACKAGE}.api")
+        # One module per operation, named for its operation id, in a folder per tag.
+        api = Path(generated.__file__).parent / "api"
+        self.operations = {
+            module.stem: f"{PACKAGE}.api.{module.parent.name}.{module.stem}"
+            for module in api.glob("*/*.py")
+            if module.stem != "__init__"
+        }
         self.models = importlib.import_module(f"{PACKAGE}.models")
         self.client = generated.AuthenticatedClient(
             base_url=base_url,
@@ -107,10 +114,21 @@ class App:
             raise_on_unexpected_status=True,
         )
 
-    def call(self, operation, *, status, model, **arguments):
-        """`operation` as "tag.operation_id", e.g. "areas.areas_list"."""
-        tag, name = operation.split(".")
-        module = importlib.import_module(f"{PACKAGE}.api.{tag}.{name}")
+    def __enter__(self):
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exception):
+        # Closing the connection frees the live server's thread for it, and its database
+        # connection, which PostgreSQL's test database cannot be dropped with.
+        self.client.__exit__(*exception)
+
+    def call(self, operation_id, *, status, model, **arguments):
+        """Calls the operation named `operation_id` in the schema with `arguments` (its
+        parameters, and `body=` a generated request model); the answer must have `status`
+        and parse as `model`. Returns the parsed answer."""
+        assert operation_id in self.operations, f"The schema has no operation {operation_id}"
+        module = importlib.import_module(self.operations[operation_id])
         response = module.sync_detailed(client=self.client, **arguments)
         assert response.status_code == status, response.content
         assert isinstance(response.parsed, model), (type(response.parsed), response.content)
@@ -124,27 +142,23 @@ class App:
 
 def reads_reference_data(app, me):
     models = app.models
-    areas = app.call("areas.areas_list", status=200, model=models.PaginatedAreaList, page_size=100)
+    areas = app.call("areas_list", status=200, model=models.PaginatedAreaList, page_size=100)
     assert me.volunteer.area.slug in [area.slug for area in areas.results]
-    area = app.call(
-        "areas.areas_retrieve", status=200, model=models.Area, slug=me.volunteer.area.slug
-    )
+    area = app.call("areas_retrieve", status=200, model=models.Area, slug=me.volunteer.area.slug)
     assert area.name == me.volunteer.area.name
-    courses = app.call("courses.courses_list", status=200, model=models.PaginatedCourseList)
+    courses = app.call("courses_list", status=200, model=models.PaginatedCourseList)
     assert me.training_record.course.code in [course.code for course in courses.results]
-    languages = app.call("languages.languages_list", status=200, model=models.PaginatedLanguageList)
+    languages = app.call("languages_list", status=200, model=models.PaginatedLanguageList)
     assert "en" in [language.code for language in languages.results]
-    focuses = app.call("focuses.focuses_list", status=200, model=models.PaginatedFocusList)
+    focuses = app.call("focuses_list", status=200, model=models.PaginatedFocusList)
     assert "alcohol" in [focus.slug for focus in focuses.results]
 
 
 def is_refused_the_coordinators_part(app, me):
-    refused = app.call("volunteers.volunteers_list", status=403, model=app.models.Problem)
+    refused = app.call("volunteers_list", status=403, model=app.models.Problem)
     assert refused.status == 403
     assert refused.detail == "Only coordinators may use this part of the API."
-    refused = app.call(
-        "sessions.sessions_retrieve", status=403, model=app.models.Problem, id=me.upcoming.pk
-    )
+    refused = app.call("sessions_retrieve", status=403, model=app.models.Problem, id=me.upcoming.pk)
     assert refused.code == "permission_denied"
 
 
@@ -166,19 +180,19 @@ def test_a_volunteer_signs_in_by_text_and_walks_the_app_with_the_generated_clien
 ):
     deliver_texts_at_once(monkeypatch)
     me = app_volunteer()
-    app = App(generated, live_server.url, sign_in_by_text(live_server.url, me.phone))
+    token = sign_in_by_text(live_server.url, me.phone)
 
-    for step in FLOW:
-        step(app, me)
+    with App(generated, live_server.url, token) as app:
+        for step in FLOW:
+            step(app, me)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_generated_client_reads_the_problem_of_a_token_that_is_not_valid(
     generated, live_server
 ):
-    app = App(generated, live_server.url, "not-a-session-token")
-
-    refused = app.call("areas.areas_list", status=401, model=app.models.Problem)
+    with App(generated, live_server.url, "not-a-session-token") as app:
+        refused = app.call("areas_list", status=401, model=app.models.Problem)
 
     assert refused.code == "not_authenticated"
 
