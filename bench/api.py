@@ -428,6 +428,8 @@ def in_process(comparison, token, *, extra, show_queries, profile):
             collecting["seconds"] += time.perf_counter() - collecting["since"]
 
     gc.callbacks.append(garbage_collection)
+    if comparison.not_modified:  # this host's own ETag: the tag covers the list's address
+        extra = {"If-None-Match": client.get(comparison.ours, headers=headers)["ETag"]}
     sides = (
         (comparison.labels[0], comparison.ours, headers),
         (comparison.labels[1], comparison.baseline, {**headers, **extra}),
