@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from api import fields, problems
 from api.matches import read_nothing
 from api.permissions import IsVolunteer
-from api.schema import ProblemSerializer
+from api.schema import EXAMPLE_ORIGIN, ProblemSerializer
 from api.views import AtomicWrites, ThrottleBeforePermissions
 from matching.calendar import calendar_of
 from volunteers import calendar_feeds
@@ -39,11 +39,10 @@ CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 FEED_CACHE_CONTROL = "private, no-cache"
 NOT_FOUND = b"There is no calendar at this address.\n"
 
+EXAMPLE_FEED = "/calendar/q3Xb8mR0c9kP2vLwT5yZ1nH6sJ4fA7dE0gU8iO3pQ2w.ics"
 LINK_EXAMPLE = {
-    "url": "https://peerpath.example.org/calendar/q3Xb8mR0c9kP2vLwT5yZ1nH6sJ4fA7dE0gU8iO3pQ2w.ics",
-    "webcal_url": (
-        "webcal://peerpath.example.org/calendar/q3Xb8mR0c9kP2vLwT5yZ1nH6sJ4fA7dE0gU8iO3pQ2w.ics"
-    ),
+    "url": EXAMPLE_ORIGIN + EXAMPLE_FEED,
+    "webcal_url": "webcal://" + EXAMPLE_ORIGIN.split("://", 1)[1] + EXAMPLE_FEED,
     "created_at": "2026-05-11T10:40:00+01:00",
 }
 

@@ -341,7 +341,10 @@ def test_every_address_in_an_example_is_a_peerpath_servers(contract):
     for where, _, value in _examples_with_their_schemas(contract):
         for address in _addresses(value):
             parts = urlsplit(address)
-            if parts.netloc != origin.netloc or not parts.path.startswith("/api/v1/"):
+            # The API's own addresses, and the calendar feed's that me/calendar/ hands out.
+            if parts.netloc != origin.netloc or not parts.path.startswith(
+                ("/api/v1/", "/calendar/")
+            ):
                 elsewhere.append(f"{where}: {address}")
 
     assert schema.EXAMPLE_ORIGIN in servers
@@ -537,3 +540,21 @@ def test_the_readme_states_the_versioning_and_deprecation_policy():
     assert "/api/v2/" in readme
     assert "`Deprecation`" in readme and "`Sunset`" in readme
     assert "/api/v1/schema/" in readme and "api/openapi.yaml" in readme
+
+
+def test_operation_ids_stay_the_same_after_the_views_have_answered_requests(api):
+    """DRF binds HEAD to a view's GET action on its first request; the ids must not notice."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    peer = PeerFactory()
+    api.get(f"/api/v1/peers/{peer.pk}/suggestions/")
+    api.get("/api/v1/me/calendar/")
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    ids = {
+        operation["operationId"]
+        for methods in generated["paths"].values()
+        for operation in methods.values()
+    }
+
+    assert {"peers_suggestions", "peers_why_not", "me_calendar_reset"} <= ids
+    assert not {name for name in ids if name.endswith(("_get", "_head"))}

@@ -194,7 +194,7 @@ def test_the_generated_client_reads_the_problem_of_a_token_that_is_not_valid(
     with App(generated, live_server.url, "not-a-session-token") as app:
         refused = app.call("areas_list", status=401, model=app.models.Problem)
 
-    assert refused.code == "not_authenticated"
+    assert refused.code == "token_invalid"
 
 
 def test_a_field_the_schema_does_not_name_is_found_however_deep(generated):

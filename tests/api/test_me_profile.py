@@ -243,7 +243,7 @@ def test_leaving_ends_every_app_session_and_sign_in_until_they_come_back(new_app
     for app in (phone, tablet):
         refused = app.get(ME)
         assert refused.status_code == 401, refused.content
-        assert problem_of(refused)["code"] == "not_authenticated"
+        assert problem_of(refused)["code"] == "token_invalid"
         assert app.get("/_allauth/app/v1/auth/session").status_code == 401
     texts = len(backends.outbox)
     asked = new_app()
