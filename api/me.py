@@ -50,6 +50,14 @@ def office_keeps(what):
     )
 
 
+class RecordedEmailField(serializers.EmailField):
+    """An email address the office may not have: null rather than an empty string, which is
+    no email address."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
 class MyProfileSerializer(StrictModelSerializer):
     """Your volunteer profile: what the office knows of you, and what you may change."""
 
@@ -57,6 +65,11 @@ class MyProfileSerializer(StrictModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The number your texts and sign-in codes go to; the office keeps it.",
+    )
+    email = RecordedEmailField(
+        read_only=True,
+        allow_null=True,
+        help_text="Your email address; the office keeps it. null when it has none.",
     )
     area = CodeRelatedField(
         slug_field="slug",
@@ -109,7 +122,6 @@ class MyProfileSerializer(StrictModelSerializer):
         read_only_fields = ["full_name", "email", "status"]
         extra_kwargs = {
             "preferred_name": {"help_text": "The name you go by, as texts and the app use it."},
-            "email": {"help_text": "Your email address; the office keeps it."},
             "full_name": {"help_text": "Your full name, as the office records it."},
             "wellbeing_opt_in": {
                 "help_text": "true: a text each week asks how you are doing; false: none."

@@ -21,6 +21,7 @@ A path parameter names a record of the kind given by the path segment before it
 is added there.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 CALLERS = ("anonymous", "volunteer", "other_volunteer", "coordinator")
@@ -100,6 +101,16 @@ def crud(collection, item, *, rule=coordinators_only, read_rule=None, **answers)
 
 V1 = "/api/v1"
 
+# A's own writes, each of which succeeds: a weekly window that overlaps none of A's, and an
+# absence far from A's (next month's).
+NEW_WINDOW = {"weekday": "saturday", "starts_at": "18:00", "ends_at": "20:00"}
+_AWAY = datetime.date.today() + datetime.timedelta(days=400)
+NEW_ABSENCE = {
+    "starts_on": _AWAY.isoformat(),
+    "ends_on": (_AWAY + datetime.timedelta(days=6)).isoformat(),
+    "reason": "Holiday",
+}
+
 ACCESS = {
     # Reference data: read by anyone signed in, changed by coordinators. Deleting what A's
     # records name is refused while they name it.
@@ -175,4 +186,32 @@ ACCESS = {
     ("POST", f"{V1}/opt-outs/"): coordinators_only(400),
     ("GET", f"{V1}/opt-outs/{{id}}/"): coordinators_only(200),
     ("POST", f"{V1}/opt-outs/{{id}}/remove/"): coordinators_only(400),
+    # The volunteer's own pages: A's records, which B is told do not exist.
+    ("GET", f"{V1}/me/"): volunteers_own_list(),
+    ("PATCH", f"{V1}/me/"): volunteers_own_list(body={"wellbeing_opt_in": False}),
+    ("GET", f"{V1}/me/sessions/"): volunteers_own_list(),
+    ("GET", f"{V1}/me/sessions/{{id}}/"): volunteers_own_record(),
+    # A's upcoming session is scheduled, so confirming and declining it are accepted.
+    ("POST", f"{V1}/me/sessions/{{id}}/confirm/"): volunteers_own_record(),
+    ("POST", f"{V1}/me/sessions/{{id}}/decline/"): volunteers_own_record(
+        body={"note": "I have a hospital appointment."}
+    ),
+    ("GET", f"{V1}/me/availability/"): volunteers_own_list(),
+    ("POST", f"{V1}/me/availability/"): volunteers_own_list(201, body=NEW_WINDOW),
+    ("GET", f"{V1}/me/availability/{{id}}/"): volunteers_own_record(),
+    ("PUT", f"{V1}/me/availability/{{id}}/"): volunteers_own_record(body=NEW_WINDOW),
+    ("PATCH", f"{V1}/me/availability/{{id}}/"): volunteers_own_record(body={"ends_at": "13:00"}),
+    ("DELETE", f"{V1}/me/availability/{{id}}/"): volunteers_own_record(204),
+    ("GET", f"{V1}/me/absences/"): volunteers_own_list(),
+    ("POST", f"{V1}/me/absences/"): volunteers_own_list(201, body=NEW_ABSENCE),
+    ("GET", f"{V1}/me/absences/{{id}}/"): volunteers_own_record(),
+    ("PUT", f"{V1}/me/absences/{{id}}/"): volunteers_own_record(body=NEW_ABSENCE),
+    ("PATCH", f"{V1}/me/absences/{{id}}/"): volunteers_own_record(body={"reason": "Illness"}),
+    ("DELETE", f"{V1}/me/absences/{{id}}/"): volunteers_own_record(204),
+    ("GET", f"{V1}/me/training/"): volunteers_own_list(),
+    ("GET", f"{V1}/me/matches/"): volunteers_own_list(),
+    ("GET", f"{V1}/me/matches/{{id}}/"): volunteers_own_record(),
+    ("GET", f"{V1}/me/hours/"): volunteers_own_list(),
+    ("GET", f"{V1}/me/calendar/"): volunteers_own_list(),
+    ("POST", f"{V1}/me/calendar/reset/"): volunteers_own_list(),
 }

@@ -31,6 +31,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 # segment before it.
 PARAMETER_KINDS = {"volunteer_id": "volunteers", "peer_id": "peers"}
 TABLE = "tests/api/access_table.py"
+OWN_PAGES = "/api/v1/me/"
 
 
 def schema_operations():
@@ -164,5 +165,37 @@ def test_each_caller_is_answered_as_the_table_says(callers):
                 wrong.append(f"{method} {template} as {who}: {status} is not in the schema")
             elif status >= 400 and response["Content-Type"] != "application/problem+json":
                 wrong.append(f"{method} {template} as {who}: {status} is not a problem")
+            elif (
+                status == 403
+                and template.startswith(OWN_PAGES)
+                and response.json()["code"] != "not_a_volunteer"
+            ):
+                wrong.append(
+                    f"{method} {template} as {who}: 403 {response.json()['code']!r}, "
+                    "not 'not_a_volunteer'"
+                )
 
     assert not wrong, f"{len(wrong)} answers differ from {TABLE}:\n" + "\n".join(wrong)
+
+
+def test_the_calendar_feed_answers_its_link_to_anyone_and_a_wrong_token_to_no_one(callers):
+    """The feed is outside the schema (a phone's calendar polls it without signing in), so
+    the walk above does not reach it: its address is the only key, whoever calls."""
+    clients, _records = callers
+    link = clients["volunteer"].get("/api/v1/me/calendar/").json()["url"]
+    feed = re.sub(r"^https?://[^/]+", "", link)
+    token = feed.removeprefix("/calendar/").removesuffix(".ics")
+    wrong_token = ("B" if token[0] != "B" else "C") + token[1:]
+    wrong = []
+
+    for caller in CALLERS:
+        who = CALLER_NAMES.get(caller, caller)
+        answer = clients[caller].get(feed)
+        if answer.status_code != 200 or not answer["Content-Type"].startswith("text/calendar"):
+            wrong.append(f"{feed} as {who}: {answer.status_code} {answer['Content-Type']}")
+        for path in (f"/calendar/{wrong_token}.ics", "/calendar/nothing.ics"):
+            answer = clients[caller].get(path)
+            if answer.status_code != 404:
+                wrong.append(f"{path} as {who}: {answer.status_code}, not 404")
+
+    assert not wrong, "\n".join(wrong)

@@ -7,9 +7,11 @@ the generated code with `raise_on_unexpected_status`, so an undocumented status 
 every answer must parse into the model the schema names, with no field the schema leaves out.
 """
 
+import datetime
 import importlib
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -17,9 +19,12 @@ import httpx
 import pytest
 import yaml
 from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
 
+from matching.services import record_outcome
 from tests.api.partner_app import (
     CODE_CONFIRM,
     CODE_REQUEST,
@@ -113,6 +118,7 @@ class App:
             auth_header_name="X-Session-Token",
             raise_on_unexpected_status=True,
         )
+        self.headers = None  # of the latest answer
 
     def __enter__(self):
         self.client.__enter__()
@@ -130,6 +136,7 @@ class App:
         assert operation_id in self.operations, f"The schema has no operation {operation_id}"
         module = importlib.import_module(self.operations[operation_id])
         response = module.sync_detailed(client=self.client, **arguments)
+        self.headers = response.headers
         assert response.status_code == status, response.content
         assert isinstance(response.parsed, model), (type(response.parsed), response.content)
         assert not undocumented_fields(response.parsed), undocumented_fields(response.parsed)
@@ -154,6 +161,129 @@ def reads_reference_data(app, me):
     assert "alcohol" in [focus.slug for focus in focuses.results]
 
 
+def reads_and_changes_their_profile(app, me):
+    models = app.models
+    profile = app.call("me_retrieve", status=200, model=models.MyProfile)
+    assert (profile.id, profile.preferred_name) == (me.volunteer.pk, me.volunteer.preferred_name)
+    assert profile.phone == str(me.phone)
+    assert profile.training_state == models.TrainingStateEnum.COMPLETE
+    wanted = not profile.wellbeing_opt_in
+
+    changed = app.call(
+        "me_partial_update",
+        status=200,
+        model=models.MyProfile,
+        body=models.PatchedMyProfileRequest(wellbeing_opt_in=wanted),
+    )
+
+    assert changed.wellbeing_opt_in is wanted
+    assert app.call("me_retrieve", status=200, model=models.MyProfile).wellbeing_opt_in is wanted
+
+
+def lists_their_sessions_and_confirms_the_next(app, me):
+    models = app.models
+    upcoming = app.call(
+        "me_sessions_list",
+        status=200,
+        model=models.PaginatedMySessionList,
+        when=models.MeSessionsListWhen.UPCOMING,
+    )
+    assert [session.id for session in upcoming.results] == [me.upcoming.pk]
+    assert upcoming.results[0].peer_name == me.peer.preferred_name
+    past = app.call(
+        "me_sessions_list",
+        status=200,
+        model=models.PaginatedMySessionList,
+        when=models.MeSessionsListWhen.PAST,
+    )
+    assert [session.id for session in past.results] == [me.past.pk]
+    session = app.call(
+        "me_sessions_retrieve", status=200, model=models.MySession, id=me.upcoming.pk
+    )
+    assert session.can_confirm
+    read_as = app.headers["ETag"]
+
+    confirmed = app.call(
+        "me_sessions_confirm", status=200, model=models.MySession, id=session.id, if_match=read_as
+    )
+
+    assert confirmed.status == models.SessionStatusEnum.CONFIRMED
+    assert confirmed.confirmation_state == models.ConfirmationStateEnum.CONFIRMED
+    assert not confirmed.can_confirm
+    assert app.headers["ETag"] != read_as
+    # The ETag read before the confirmation is stale now.
+    stale = app.call(
+        "me_sessions_confirm", status=412, model=models.Problem, id=session.id, if_match=read_as
+    )
+    assert stale.status == 412
+    again = app.call("me_sessions_retrieve", status=200, model=models.MySession, id=session.id)
+    assert again.status == models.SessionStatusEnum.CONFIRMED
+
+
+def adds_an_absence(app, me):
+    models = app.models
+    away = datetime.date.today() + datetime.timedelta(days=60)
+    body = models.AbsenceRequest(
+        starts_on=away, ends_on=away + datetime.timedelta(days=4), reason="Holiday"
+    )
+
+    absence = app.call("me_absences_create", status=201, model=models.Absence, body=body)
+
+    assert (absence.starts_on, absence.ends_on) == (body.starts_on, body.ends_on)
+    listed = app.call("me_absences_list", status=200, model=models.PaginatedAbsenceList)
+    assert absence.id in [each.id for each in listed.results]
+    # The office sees it.
+    assert me.volunteer.absences.filter(pk=absence.id, starts_on=away).exists()
+
+
+def lists_their_matches_by_first_name_only(app, me):
+    models = app.models
+    matches = app.call("me_matches_list", status=200, model=models.PaginatedMyMatchList)
+
+    assert [match.id for match in matches.results] == [me.match.pk]
+    match = matches.results[0]
+    assert match.peer_name == me.peer.preferred_name
+    assert match.next_session is not None and match.next_session.id == me.upcoming.pk
+    surname = me.peer.full_name.split()[-1]
+    assert surname != me.peer.preferred_name
+    assert surname not in json.dumps(match.to_dict())
+    assert str(me.peer.phone) not in json.dumps(match.to_dict())
+
+
+def reads_their_training(app, me):
+    models = app.models
+    training = app.call("me_training_list", status=200, model=models.PaginatedMyTrainingRecordList)
+
+    assert training.training_state == models.TrainingStateEnum.COMPLETE
+    assert training.training_gaps == []
+    assert me.training_record.pk in [record.id for record in training.results]
+    assert all(record.is_current for record in training.results)
+
+
+def reads_their_hours(app, me):
+    models = app.models
+    hours = app.call("me_hours_list", status=200, model=models.PaginatedMonthlyHoursList)
+
+    month = timezone.localtime(me.past.starts_at).strftime("%Y-%m")
+    assert [(row.month, row.hours, row.sessions) for row in hours.results] == [(month, 1.5, 1)]
+
+
+def reads_their_calendar_link_and_the_feed_behind_it(app, me):
+    models = app.models
+    link = app.call("me_calendar_retrieve", status=200, model=models.CalendarLink)
+
+    assert link.webcal_url.startswith("webcal://")
+    assert link.url.startswith(("https://", "http://"))
+    assert link.webcal_url.split("://", 1)[1] == link.url.split("://", 1)[1]
+    # A phone's calendar fetches it without signing in.
+    feed = httpx.get(link.url, timeout=10)
+    assert feed.status_code == 200, feed.text
+    assert feed.headers["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(feed.content).events
+    assert len(events) == 2  # the session to come and last week's
+    assert me.peer.full_name.split()[-1] not in feed.text
+
+
 def is_refused_the_coordinators_part(app, me):
     refused = app.call("volunteers_list", status=403, model=app.models.Problem)
     assert refused.status == 403
@@ -164,12 +294,13 @@ def is_refused_the_coordinators_part(app, me):
 
 FLOW = [
     reads_reference_data,
-    # The volunteer's own part of the API goes here, in the order the app uses it, each step
-    # a function like the ones above calling the /api/v1/me/ operations through `app.call`:
-    #   reads their profile; lists their sessions (upcoming, then past); confirms the
-    #   upcoming one (and reads it again, confirmed); adds an absence; lists their matches
-    #   (the peer's first name only); reads their training; reads their hours; reads their
-    #   calendar URL (webcal:// and https://).
+    reads_and_changes_their_profile,
+    lists_their_sessions_and_confirms_the_next,
+    adds_an_absence,
+    lists_their_matches_by_first_name_only,
+    reads_their_training,
+    reads_their_hours,
+    reads_their_calendar_link_and_the_feed_behind_it,
     is_refused_the_coordinators_part,
 ]
 
@@ -180,6 +311,8 @@ def test_a_volunteer_signs_in_by_text_and_walks_the_app_with_the_generated_clien
 ):
     deliver_texts_at_once(monkeypatch)
     me = app_volunteer()
+    # The office recorded last week's session: the volunteer has hours to read.
+    record_outcome(me.past, attended=True, hours=Decimal("1.5"))
     token = sign_in_by_text(live_server.url, me.phone)
 
     with App(generated, live_server.url, token) as app:

@@ -86,6 +86,19 @@ def test_the_profile_shows_what_the_office_knows_and_no_office_notes(app, aileen
     assert "Prefers mornings" not in response.content.decode()
 
 
+def test_no_email_on_record_is_null_not_an_empty_string(app, aileen):
+    """An empty string is no email address: the schema says `format: email`."""
+    Volunteer.objects.filter(pk=aileen.pk).update(email="")
+
+    read = app.get(ME)
+    sent_back = app.patch(ME, {"email": None, "travel_radius_km": 12}, format="json")
+
+    assert read.status_code == 200 and read.json()["email"] is None
+    assert sent_back.status_code == 200, sent_back.content
+    assert sent_back.json()["email"] is None
+    assert saved(aileen).email == "" and saved(aileen).travel_radius_km == 12
+
+
 def test_a_volunteer_changes_what_is_theirs_through_the_service(app, aileen):
     area = Area.objects.exclude(pk=aileen.area_id).first()
 
@@ -243,7 +256,7 @@ def test_leaving_ends_every_app_session_and_sign_in_until_they_come_back(new_app
     for app in (phone, tablet):
         refused = app.get(ME)
         assert refused.status_code == 401, refused.content
-        assert problem_of(refused)["code"] == "token_invalid"
+        assert problem_of(refused)["code"] == "token_invalid"  # the session has ended
         assert app.get("/_allauth/app/v1/auth/session").status_code == 401
     texts = len(backends.outbox)
     asked = new_app()
