@@ -32,7 +32,7 @@ from api.filters import Filters, KnownParametersOnly
 from api.matches import read_nothing
 from api.permissions import IsVolunteer
 from api.serializers import ModelSerializer, StrictSerializer
-from api.sessions import SessionFilterForm, SessionStatusField
+from api.sessions import SessionDates, SessionFilterForm, SessionStatusField
 from api.views import AtomicWrites, ThrottleBeforePermissions
 from matching import services
 from matching.models import ConfirmationState, Session
@@ -207,22 +207,12 @@ class DeclineSerializer(StrictSerializer):
     )
 
 
-class MySessionFilter(django_filters.FilterSet):
+class MySessionFilter(SessionDates):
     when = django_filters.ChoiceFilter(
         choices=[(UPCOMING, "Upcoming"), (PAST, "Past")],
         method="filter_when",
         label="upcoming: not over yet (the one under way included), soonest first; past: "
         "over, most recent first. Leave it out for all, most recent first.",
-    )
-    starts_after = django_filters.DateFilter(
-        field_name="starts_at",
-        lookup_expr="date__gte",
-        label="Only sessions starting on or after this date (Europe/London).",
-    )
-    starts_before = django_filters.DateFilter(
-        field_name="starts_at",
-        lookup_expr="date__lte",
-        label="Only sessions starting on or before this date (Europe/London).",
     )
 
     class Meta:

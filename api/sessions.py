@@ -271,7 +271,22 @@ class SessionFilterForm(forms.Form):
         return cleaned
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionDates(django_filters.FilterSet):
+    """The date range every list of sessions takes (the coordinator's and the volunteer's)."""
+
+    starts_after = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__gte",
+        label="Only sessions starting on or after this date (Europe/London).",
+    )
+    starts_before = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__lte",
+        label="Only sessions starting on or before this date (Europe/London).",
+    )
+
+
+class SessionFilter(SessionDates):
     match = RecordFilter(queryset=Match.objects.all(), label="The match's id.")
     volunteer = RecordFilter(
         field_name="match__volunteer",
@@ -285,16 +300,6 @@ class SessionFilter(django_filters.FilterSet):
     confirmation_state = django_filters.ChoiceFilter(
         choices=ConfirmationState.choices,
         label="Only sessions whose confirmation stands so (at_risk, cannot_text, ...).",
-    )
-    starts_after = django_filters.DateFilter(
-        field_name="starts_at",
-        lookup_expr="date__gte",
-        label="Only sessions starting on or after this date (Europe/London).",
-    )
-    starts_before = django_filters.DateFilter(
-        field_name="starts_at",
-        lookup_expr="date__lte",
-        label="Only sessions starting on or before this date (Europe/London).",
     )
 
     class Meta:
