@@ -90,6 +90,12 @@ SHOWN = (
     "reminder__status",
 )
 STARTS_AT, STATUS = SHOWN.index("starts_at"), SHOWN.index("status")
+# What a fetched session reads: its own columns, and of the joined records only those shown.
+MY_SESSION_COLUMNS = (
+    *(field.name for field in Session._meta.concrete_fields),
+    "match__peer__preferred_name",
+    "reminder__status",
+)
 
 
 def _attribute(session, path):
@@ -266,7 +272,12 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         return Session.objects.of_volunteer(self.request.volunteer).order_by("-starts_at", "-pk")
 
     def get_queryset(self):
-        return self.sessions().with_confirmation_state().select_related("match__peer", "reminder")
+        return (
+            self.sessions()
+            .with_confirmation_state()
+            .select_related("match__peer", "reminder")
+            .only(*MY_SESSION_COLUMNS)
+        )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": getattr(self, "now", None)}

@@ -316,6 +316,19 @@ class SessionFilter(SessionDates):
         ]
 
 
+# What a row shows, and nothing more of the joined records: a page of 100 otherwise reads
+# (and parses) every column of each match, peer, volunteer and reminder.
+SESSION_COLUMNS = (
+    *(field.name for field in Session._meta.concrete_fields),
+    "match__peer__preferred_name",
+    "match__volunteer__preferred_name",
+    "reminder__sent_at",
+    "reminder__status",
+    "reminder__answered_by__body",
+    "reminder__answered_by__created_at",
+)
+
+
 @search_described(
     "Words to find in the place or in the volunteer's or the peer's names; or the peer's "
     "reference as on screen (P-000123)."
@@ -411,8 +424,10 @@ class SessionViewSet(ActionViewSet):
     }
 
     def get_queryset(self):
-        return Session.objects.with_confirmation_state().select_related(
-            "match__peer", "match__volunteer", "reminder__answered_by"
+        return (
+            Session.objects.with_confirmation_state()
+            .select_related("match__peer", "match__volunteer", "reminder__answered_by")
+            .only(*SESSION_COLUMNS)
         )
 
     def extra_search(self, term):
