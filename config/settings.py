@@ -190,6 +190,7 @@ REQUIRE_COORDINATOR_MFA = env_bool("REQUIRE_COORDINATOR_MFA", not DEBUG)
 # allauth's headless API for apps (/_allauth/app/v1/) and browsers (/_allauth/browser/v1/),
 # with its OpenAPI specification served from PeerPath's own static files.
 HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_TOKEN_STRATEGY = "accounts.session_tokens.OneQuerySessionTokenStrategy"
 HEADLESS_SERVE_SPECIFICATION = True
 HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/swagger_local.html"
 

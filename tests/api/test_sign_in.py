@@ -1,5 +1,7 @@
 """Signing in for apps with allauth's headless API, and what the API makes of the token."""
 
+import datetime
+
 import pytest
 from allauth.mfa.totp.internal.auth import (
     TOTP,
@@ -8,6 +10,10 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.api.conftest import problem_of
@@ -95,6 +101,28 @@ def test_a_signed_out_token_stops_working(coordinator):
 
     assert signed_out.status_code == 401  # allauth: no longer authenticated
     assert client.get(VOLUNTEERS).status_code == 401
+
+
+def test_a_token_is_looked_up_with_one_read_of_its_session(coordinator):
+    client = token_client(sign_in(coordinator.email).json()["meta"]["session_token"])
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(VOLUNTEERS).status_code == 200
+
+    reads = [query["sql"] for query in captured if "django_session" in query["sql"]]
+    assert len(reads) == 1, reads
+
+
+def test_the_token_of_an_expired_session_is_401_saying_so(coordinator):
+    token = sign_in(coordinator.email).json()["meta"]["session_token"]
+    Session.objects.filter(session_key=token).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+
+    response = token_client(token).get(VOLUNTEERS)
+
+    assert response.status_code == 401
+    assert problem_of(response)["code"] == "token_invalid"
 
 
 def test_a_coordinator_with_totp_needs_the_code_before_the_api_opens(coordinator):
