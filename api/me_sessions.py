@@ -16,10 +16,15 @@ query and the count; on a session, everything the row shows. If-None-Match gives
 If-Match on confirm and decline a 412 when the session changed since it was read.
 """
 
-import datetime
-from typing import NamedTuple
-
 import django_filters
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Q,
+    Subquery,
+    Window,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -68,12 +73,12 @@ DECLINED_EXAMPLE = {
     "can_decline": False,
 }
 
-# What a row shows, as paths a values query reads and attributes a fetched session has, in
-# the order the tag takes them. `confirmation_state` is not read as such: the tag takes what
-# it is made of (the status and at-risk flag here, the reminder and its delivery, and whether
-# the volunteer can be texted at all: `texting_inputs`, once a request), which a plain query
-# reads far faster than the annotation. With what may still be answered (which changes as
-# the start passes), a change to anything a row shows is a new tag.
+# What a row shows, as the database reads it, in the order its version takes them.
+# `confirmation_state` is not read as such: the version takes what it is made of (the status
+# and at-risk flag here, the reminder and its delivery; and whether the volunteer can be
+# texted at all, `texting_inputs`, once a request). With whether the session has started
+# (what may still be answered follows from that and the status), a change to anything a row
+# shows is a new version.
 SHOWN = (
     "pk",
     "match_id",
@@ -89,7 +94,6 @@ SHOWN = (
     "reminder_id",
     "reminder__status",
 )
-STARTS_AT, STATUS = SHOWN.index("starts_at"), SHOWN.index("status")
 # What a fetched session reads: its own columns, and of the joined records only those shown.
 MY_SESSION_COLUMNS = (
     *(field.name for field in Session._meta.concrete_fields),
@@ -98,41 +102,36 @@ MY_SESSION_COLUMNS = (
 )
 
 
-def _attribute(session, path):
-    value = session
-    for name in path.split("__"):
-        value = getattr(value, name)
-        if value is None:
-            break
-    return value
+def versioned(queryset, now):
+    """Sessions with each one's `version`, a digest the database makes of the values shown,
+    and whether it has `started` by `now`: a page is tagged without fetching, parsing or
+    serialising its rows."""
+    return queryset.annotate(
+        version=etags.digest(*SHOWN),
+        started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField()),
+    )
 
 
-class _Row(NamedTuple):
-    starts_at: datetime.datetime
-    status: str
+def version_of(session):
+    return session.version, session.started
 
 
-def _version(values, now):
-    """One row's part of a tag: the values shown, and what may still be answered."""
-    answers = services.answers_open(_Row(values[STARTS_AT], values[STATUS]), now=now)
-    return (*values, *answers)
+def opt_outs_of(volunteer):
+    return OptOut.objects.current().filter(phone=volunteer.phone).values_list("pk", flat=True)
 
 
-def version_of(session, now):
-    return _version(tuple(_attribute(session, path) for path in SHOWN), now)
+def with_opt_out(queryset, volunteer, now):
+    """`versioned` sessions with the volunteer's current opt-out beside each (part of every
+    tag), so that a tag is read in one query."""
+    opt_out = Subquery(opt_outs_of(volunteer)[:1])
+    return versioned(queryset, now).annotate(opt_out=opt_out)
 
 
-def versions_of(queryset, now):
-    """Every row's version in one query, without fetching or serialising the sessions."""
-    return [_version(values, now) for values in queryset.values_list(*SHOWN)]
-
-
-def texting_inputs(volunteer):
+def texting_inputs(volunteer, opt_out):
     """What `volunteer_cannot_be_texted` reads of the volunteer (their consent and phone, as
     loaded with the request, and their phone's current opt-out): part of every session's
     confirmation state, read once for a whole page, in a query much cheaper than the rule."""
-    opt_out = OptOut.objects.current().filter(phone=volunteer.phone).values_list("pk", flat=True)
-    return volunteer.sms_consent, str(volunteer.phone or ""), opt_out.first()
+    return volunteer.sms_consent, str(volunteer.phone or ""), opt_out
 
 
 class MySessionSerializer(ModelSerializer):
@@ -272,12 +271,13 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         return Session.objects.of_volunteer(self.request.volunteer).order_by("-starts_at", "-pk")
 
     def get_queryset(self):
-        return (
+        sessions = (
             self.sessions()
             .with_confirmation_state()
             .select_related("match__peer", "reminder")
             .only(*MY_SESSION_COLUMNS)
         )
+        return versioned(sessions, getattr(self, "now", None) or timezone.now())
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
@@ -303,21 +303,39 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
 
     def _texting(self):
         if not hasattr(self, "_texting_inputs"):
-            self._texting_inputs = texting_inputs(self.request.volunteer)
+            opt_out = opt_outs_of(self.request.volunteer).first()
+            self._texting_inputs = texting_inputs(self.request.volunteer, opt_out)
         return self._texting_inputs
 
     def _answer(self, session):
         """The session as the list shows it, read again, with its tag."""
         fresh = self.get_queryset().get(pk=session.pk)
         response = Response(self.get_serializer(fresh).data)
-        return etags.tagged(response, self._session_tag(version_of(fresh, self.now)))
+        return etags.tagged(response, self._session_tag(version_of(fresh)))
 
     def _as_read(self, pk):
         """The session, locked until the answer, after If-Match has been checked against it."""
         session = get_object_or_404(self.get_queryset().select_for_update(of=("self",)), pk=pk)
-        tag = self._session_tag(version_of(session, self.now))
+        tag = self._session_tag(version_of(session))
         etags.check_if_match(self.request, tag, what="The session")
         return session
+
+    def _known_page(self):
+        """(count, versions) of the page asked for, in one query, or None when it is not a
+        page (the full answer says why)."""
+        bounds = self.paginator.page_bounds(self.request)
+        if bounds is None:
+            return None
+        rows = list(
+            with_opt_out(self.filter_queryset(self.sessions()), self.request.volunteer, self.now)
+            .annotate(total=Window(Count("pk")))
+            .values_list("version", "started", "opt_out", "total")[slice(*bounds)]
+        )
+        if not rows:
+            # None at all, or no such page: the full answer's 404 says which page there is.
+            return (0, []) if bounds[0] == 0 else None
+        self._texting_inputs = texting_inputs(self.request.volunteer, rows[0][2])
+        return rows[0][3], [row[:2] for row in rows]
 
     # Reads ---------------------------------------------------------------------------------
 
@@ -327,14 +345,12 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         range (starts_after, starts_before, Europe/London dates, both included). Send the
         ETag of the page you have as If-None-Match: if nothing on it (nor the count) has
         changed the answer is a 304 with no body."""
-        if request.headers.get("If-None-Match"):
-            rows = self.paginate_queryset(self.filter_queryset(self.sessions()).values_list(*SHOWN))
-            versions = [_version(values, self.now) for values in rows]
-            tag = self._page_tag(self.paginator.page.paginator.count, versions)
+        if request.headers.get("If-None-Match") and (known := self._known_page()):
+            tag = self._page_tag(*known)
             if etags.unchanged_for(request, tag):
                 return etags.not_modified(tag)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        versions = [version_of(session, self.now) for session in page]
+        versions = [version_of(session) for session in page]
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         return etags.tagged(response, self._page_tag(self.paginator.page.paginator.count, versions))
 
@@ -345,13 +361,26 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
     def retrieve(self, request, pk=None):
         """One of your sessions. 404 when it is not yours (or does not exist). With the ETag
         you have as If-None-Match, a 304 with no body while it is unchanged."""
-        if request.headers.get("If-None-Match"):
-            versions = versions_of(self.sessions().filter(pk=pk), self.now)
-            if versions and etags.unchanged_for(request, self._session_tag(versions[0])):
-                return etags.not_modified(self._session_tag(versions[0]))
+        if request.headers.get("If-None-Match") and (known := self._known_session(pk)):
+            tag = self._session_tag(known)
+            if etags.unchanged_for(request, tag):
+                return etags.not_modified(tag)
         session = get_object_or_404(self.get_queryset(), pk=pk)
         response = Response(self.get_serializer(session).data)
-        return etags.tagged(response, self._session_tag(version_of(session, self.now)))
+        return etags.tagged(response, self._session_tag(version_of(session)))
+
+    def _known_session(self, pk):
+        """The session's version, read with the opt-out in one query; None when there is no
+        such session of theirs."""
+        row = (
+            with_opt_out(self.sessions().filter(pk=pk), self.request.volunteer, self.now)
+            .values_list("version", "started", "opt_out")
+            .first()
+        )
+        if row is None:
+            return None
+        self._texting_inputs = texting_inputs(self.request.volunteer, row[2])
+        return row[:2]
 
     # Answers -------------------------------------------------------------------------------
 

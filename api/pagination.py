@@ -61,6 +61,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
             ) from None
         return list(self.page)
 
+    def page_bounds(self, request):
+        """(start, stop) of the rows the request's page holds, for reading a page without
+        this paginator; None when its page number is not one (paginate_queryset says why)."""
+        size = self.get_page_size(request)
+        number = whole_number(request.query_params.get(self.page_query_param, "1"))
+        if number is None or number < 1:
+            return None
+        return (number - 1) * size, number * size
+
     def get_schema_operation_parameters(self, view):
         limits = {
             self.page_query_param: {"type": "integer", "minimum": 1},
