@@ -21,12 +21,11 @@ pytestmark = pytest.mark.django_db
 
 AVAILABILITY = "/api/v1/me/availability/"
 ABSENCES = "/api/v1/me/absences/"
-TODAY = timezone.localdate()
 TUESDAY_EVENING = {"weekday": "tuesday", "starts_at": "18:00", "ends_at": "21:00"}
 
 
 def days(n):
-    return (TODAY + datetime.timedelta(days=n)).isoformat()
+    return (timezone.localdate() + datetime.timedelta(days=n)).isoformat()
 
 
 def away(first, last, reason="Holiday"):
@@ -256,11 +255,15 @@ def test_another_volunteers_absence_is_not_found_and_stays_as_it_was(
 
     assert response.status_code == 404
     theirs.refresh_from_db()
-    assert (theirs.reason, theirs.starts_on) == ("Holiday", TODAY)
+    assert (theirs.reason, theirs.starts_on) == ("Holiday", timezone.localdate())
 
 
 def test_an_absence_that_overlaps_another_is_refused_and_nothing_is_saved(app, volunteer):
-    AbsenceFactory(volunteer=volunteer, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(7))
+    AbsenceFactory(
+        volunteer=volunteer,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(7),
+    )
 
     response = app.post(ABSENCES, away(5, 12), format="json")
 
@@ -289,22 +292,30 @@ def test_an_absence_that_ends_before_it_starts_is_refused(app, volunteer):
 
 
 def test_a_change_that_makes_an_absence_overlap_another_is_refused_whole(app, volunteer):
-    AbsenceFactory(volunteer=volunteer, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(2))
+    AbsenceFactory(
+        volunteer=volunteer,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(2),
+    )
     later = AbsenceFactory(
         volunteer=volunteer,
-        starts_on=TODAY + datetime.timedelta(10),
-        ends_on=TODAY + datetime.timedelta(12),
+        starts_on=timezone.localdate() + datetime.timedelta(10),
+        ends_on=timezone.localdate() + datetime.timedelta(12),
     )
 
     response = app.patch(f"{ABSENCES}{later.pk}/", {"starts_on": days(1)}, format="json")
 
     assert response.status_code == 400
     later.refresh_from_db()
-    assert later.starts_on == TODAY + datetime.timedelta(10)
+    assert later.starts_on == timezone.localdate() + datetime.timedelta(10)
 
 
 def test_absences_filter_by_the_day_they_cover_and_refuse_unknown_parameters(app, volunteer):
-    AbsenceFactory(volunteer=volunteer, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(2))
+    AbsenceFactory(
+        volunteer=volunteer,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(2),
+    )
 
     assert app.get(ABSENCES, {"on": days(1)}).json()["count"] == 1
     assert app.get(ABSENCES, {"on": days(5)}).json()["count"] == 0
@@ -331,7 +342,7 @@ def test_hostile_text_in_an_absence_is_never_a_5xx_and_a_refusal_saves_nothing(
     assert created.status_code < 500 and changed.status_code < 500
     if changed.status_code >= 400:
         absence.refresh_from_db()
-        assert absence.reason == "Holiday" and absence.starts_on == TODAY
+        assert absence.reason == "Holiday" and absence.starts_on == timezone.localdate()
     if field != "reason" or any(mark in text for mark in ("\x00", "\u202e", "\u2066", "\ud800")):
         assert (created.status_code, changed.status_code) == (400, 400)
 
@@ -391,7 +402,7 @@ def test_the_app_signed_in_by_texted_code_adds_an_absence(
     response = app.post(ABSENCES, away(3, 4), format="json")
 
     assert response.status_code == 201, response.content
-    assert volunteer.absences.get().starts_on == TODAY + datetime.timedelta(3)
+    assert volunteer.absences.get().starts_on == timezone.localdate() + datetime.timedelta(3)
 
 
 # Speed ------------------------------------------------------------------------------------
@@ -408,8 +419,8 @@ def test_the_lists_cost_the_same_queries_for_1_row_and_50(url, app, volunteer):
         ),
         ABSENCES: lambda i: AbsenceFactory(
             volunteer=volunteer,
-            starts_on=TODAY + datetime.timedelta(days=10 * i),
-            ends_on=TODAY + datetime.timedelta(days=10 * i + 2),
+            starts_on=timezone.localdate() + datetime.timedelta(days=10 * i),
+            ends_on=timezone.localdate() + datetime.timedelta(days=10 * i + 2),
         ),
     }[url]
     make(0)

@@ -18,7 +18,6 @@ from volunteers.models import TrainingRecord, Volunteer, add_months
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/me/training/"
-TODAY = timezone.localdate()
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def app(me):
 def naloxone_expiring_in(volunteer, days):
     """Replace the volunteer's Naloxone record with one that lapses in `days` days."""
     volunteer.training_records.filter(course__code="NALOXONE").delete()
-    expires = TODAY + datetime.timedelta(days=days)
+    expires = timezone.localdate() + datetime.timedelta(days=days)
     return TrainingRecordFactory(
         volunteer=volunteer,
         course=course("NALOXONE"),
@@ -60,7 +59,7 @@ def test_the_app_can_say_when_naloxone_training_expires(app, volunteer):
             "course": "NALOXONE",
             "course_name": "Naloxone administration",
             "state": "expiring",
-            "expires_on": (TODAY + datetime.timedelta(days=10)).isoformat(),
+            "expires_on": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
         }
     ]
     naloxone = next(row for row in body["results"] if row["course"] == "NALOXONE")
@@ -69,7 +68,7 @@ def test_the_app_can_say_when_naloxone_training_expires(app, volunteer):
         "course": "NALOXONE",
         "course_name": "Naloxone administration",
         "completed_on": record.completed_on.isoformat(),
-        "expires_on": (TODAY + datetime.timedelta(days=10)).isoformat(),
+        "expires_on": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
         "is_current": True,
     }
 
@@ -97,7 +96,7 @@ def test_missing_and_expired_courses_are_gaps_that_make_the_volunteer_lapsed(app
     TrainingRecordFactory(
         volunteer=volunteer,
         course=course("NALOXONE"),
-        completed_on=TODAY.replace(year=TODAY.year - 2),
+        completed_on=timezone.localdate().replace(year=timezone.localdate().year - 2),
     )
 
     body = app.get(URL).json()
@@ -134,13 +133,15 @@ def test_only_the_volunteers_own_records_are_listed(app, volunteer):
 
 def test_records_come_latest_first_and_filter_by_course_and_date(app, volunteer):
     older = TrainingRecordFactory(
-        volunteer=volunteer, course=course("PVG"), completed_on=TODAY - datetime.timedelta(400)
+        volunteer=volunteer,
+        course=course("PVG"),
+        completed_on=timezone.localdate() - datetime.timedelta(400),
     )
     newer = naloxone_expiring_in(volunteer, 20)
 
     assert [row["id"] for row in app.get(URL).json()["results"]] == [newer.pk, older.pk]
     assert app.get(URL, {"course": "PVG"}).json()["count"] == 1
-    later = (TODAY + datetime.timedelta(days=30)).isoformat()
+    later = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
     assert [row["id"] for row in app.get(URL, {"current_on": later}).json()["results"]] == [
         older.pk
     ]
@@ -170,7 +171,7 @@ def test_bad_parameters_are_refused(app, volunteer, params, field):
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_training_is_read_only_in_the_app(app, volunteer, method):
     response = getattr(app, method)(
-        URL, {"course": "NALOXONE", "completed_on": TODAY.isoformat()}, format="json"
+        URL, {"course": "NALOXONE", "completed_on": timezone.localdate().isoformat()}, format="json"
     )
 
     assert response.status_code == 405
@@ -211,14 +212,16 @@ def test_the_app_signed_in_by_texted_code_reads_its_training(
 
 
 def test_the_list_costs_the_same_queries_for_1_record_and_50(app, volunteer):
-    TrainingRecordFactory(volunteer=volunteer, completed_on=TODAY - datetime.timedelta(1))
+    TrainingRecordFactory(
+        volunteer=volunteer, completed_on=timezone.localdate() - datetime.timedelta(1)
+    )
     one, count = queries_for_list(app, URL)
     assert count == 1
     for i in range(1, 50):
         TrainingRecordFactory(
             volunteer=volunteer,
             course=course("NALOXONE" if i % 2 else "PVG"),
-            completed_on=TODAY - datetime.timedelta(days=i + 1),
+            completed_on=timezone.localdate() - datetime.timedelta(days=i + 1),
         )
 
     fifty, count = queries_for_list(app, URL)

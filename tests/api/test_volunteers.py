@@ -23,7 +23,6 @@ from volunteers.models import Absence, AvailabilityWindow, TrainingRecord, Volun
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/volunteers/"
-TODAY = timezone.localdate()
 
 
 def new_volunteer(**overrides):
@@ -190,7 +189,7 @@ def test_an_unknown_status_is_a_field_error(api):
 def test_the_list_says_which_required_course_is_missing_or_lapsing(api):
     volunteer = fully_trained(VolunteerFactory(preferred_name="Aileen"))
     naloxone = volunteer.training_records.get(course=course("NALOXONE"))
-    naloxone.expires_on = TODAY + datetime.timedelta(days=10)
+    naloxone.expires_on = timezone.localdate() + datetime.timedelta(days=10)
     naloxone.save()
     fully_trained(VolunteerFactory(preferred_name="Bob"))
     VolunteerFactory(preferred_name="Cat")
@@ -215,8 +214,8 @@ def test_the_list_says_which_required_course_is_missing_or_lapsing(api):
 def test_an_expired_course_is_named_with_the_day_it_lapsed(api):
     volunteer = fully_trained(VolunteerFactory())
     pvg = volunteer.training_records.get(course=course("PVG"))
-    pvg.completed_on = TODAY - datetime.timedelta(days=400)
-    pvg.expires_on = TODAY - datetime.timedelta(days=3)
+    pvg.completed_on = timezone.localdate() - datetime.timedelta(days=400)
+    pvg.expires_on = timezone.localdate() - datetime.timedelta(days=3)
     pvg.save()
 
     row = api.get(f"{URL}{volunteer.pk}/").json()
@@ -250,12 +249,16 @@ def test_filters_by_status_area_and_training_state(api):
 
 def test_matchable_on_a_date_leaves_out_the_absent_and_the_untrained(api):
     away = fully_trained(VolunteerFactory(preferred_name="Away"))
-    AbsenceFactory(volunteer=away, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(days=3))
+    AbsenceFactory(
+        volunteer=away,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=3),
+    )
     fully_trained(VolunteerFactory(preferred_name="Ready"))
     VolunteerFactory(preferred_name="Untrained")
 
-    assert names(api.get(URL, {"matchable_on": TODAY.isoformat()})) == ["Ready"]
-    later = TODAY + datetime.timedelta(days=5)
+    assert names(api.get(URL, {"matchable_on": timezone.localdate().isoformat()})) == ["Ready"]
+    later = timezone.localdate() + datetime.timedelta(days=5)
     assert names(api.get(URL, {"matchable_on": later.isoformat()})) == ["Away", "Ready"]
 
 
@@ -332,7 +335,7 @@ def test_nested_lists_cost_the_same_queries_for_1_row_and_50(api, path, factory)
     volunteer = VolunteerFactory()
     make = {
         "training-records": lambda i: TrainingRecordFactory(
-            volunteer=volunteer, completed_on=TODAY - datetime.timedelta(days=i + 1)
+            volunteer=volunteer, completed_on=timezone.localdate() - datetime.timedelta(days=i + 1)
         ),
         "availability": lambda i: AvailabilityWindowFactory(
             volunteer=volunteer,
@@ -342,8 +345,8 @@ def test_nested_lists_cost_the_same_queries_for_1_row_and_50(api, path, factory)
         ),
         "absences": lambda i: AbsenceFactory(
             volunteer=volunteer,
-            starts_on=TODAY + datetime.timedelta(days=10 * i),
-            ends_on=TODAY + datetime.timedelta(days=10 * i + 2),
+            starts_on=timezone.localdate() + datetime.timedelta(days=10 * i),
+            ends_on=timezone.localdate() + datetime.timedelta(days=10 * i + 2),
         ),
     }[path]
     url = f"{URL}{volunteer.pk}/{path}/"
@@ -361,7 +364,7 @@ def test_nested_lists_cost_the_same_queries_for_1_row_and_50(api, path, factory)
 
 def test_training_is_recorded_with_its_expiry_from_the_course(api):
     volunteer = VolunteerFactory()
-    completed = TODAY - datetime.timedelta(days=10)
+    completed = timezone.localdate() - datetime.timedelta(days=10)
 
     response = api.post(
         f"{URL}{volunteer.pk}/training-records/",
@@ -504,13 +507,15 @@ def test_an_absence_that_ends_before_it_starts_is_refused(api):
 
 def test_absences_filter_by_the_day_they_cover(api):
     volunteer = VolunteerFactory()
-    AbsenceFactory(volunteer=volunteer, starts_on=TODAY, ends_on=TODAY)
+    AbsenceFactory(
+        volunteer=volunteer, starts_on=timezone.localdate(), ends_on=timezone.localdate()
+    )
     later = AbsenceFactory(
         volunteer=volunteer,
-        starts_on=TODAY + datetime.timedelta(days=20),
-        ends_on=TODAY + datetime.timedelta(days=25),
+        starts_on=timezone.localdate() + datetime.timedelta(days=20),
+        ends_on=timezone.localdate() + datetime.timedelta(days=25),
     )
-    day = (TODAY + datetime.timedelta(days=21)).isoformat()
+    day = (timezone.localdate() + datetime.timedelta(days=21)).isoformat()
 
     response = api.get(f"{URL}{volunteer.pk}/absences/", {"on": day})
 
@@ -535,7 +540,10 @@ def test_the_same_status_change_twice_changes_and_logs_once(api):
 def test_the_same_training_record_twice_is_refused(api):
     volunteer = VolunteerFactory()
     url = f"{URL}{volunteer.pk}/training-records/"
-    body = {"course": "ROSC", "completed_on": (TODAY - datetime.timedelta(days=3)).isoformat()}
+    body = {
+        "course": "ROSC",
+        "completed_on": (timezone.localdate() - datetime.timedelta(days=3)).isoformat(),
+    }
 
     first = api.post(url, body, format="json")
     again = api.post(url, body, format="json")
