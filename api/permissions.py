@@ -5,6 +5,7 @@ from django.conf import settings
 from rest_framework import permissions
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
+from accounts.models import User
 from volunteers.models import Volunteer
 
 
@@ -54,7 +55,7 @@ class IsVolunteer(permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = signed_in(request)
-        volunteer = Volunteer.objects.filter(user=user).select_related("area").first()
+        volunteer = _volunteer_of(user)
         if volunteer is None:
             raise PermissionDenied(
                 "This sign-in belongs to no volunteer, and these pages are a volunteer's own. "
@@ -69,3 +70,11 @@ class IsVolunteer(permissions.BasePermission):
             )
         request.volunteer = volunteer
         return True
+
+
+def _volunteer_of(user):
+    """The user's volunteer record, with its area: as the sign-in backends read it with the
+    user (volunteers.auth_backends), or read now for a user loaded otherwise."""
+    if User.volunteer.is_cached(user):
+        return getattr(user, "volunteer", None)
+    return Volunteer.objects.filter(user=user).select_related("area").first()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.api.conftest import problem_of
+from tests.api.signed_in_volunteers import signed_in_by_texted_code, signed_in_volunteer
 from tests.factories import UserFactory, VolunteerFactory
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +280,21 @@ def test_a_browser_signs_in_through_the_browser_api_and_then_uses_the_rest_api(c
     assert signed_in.status_code == 200, signed_in.content
     assert "session_token" not in signed_in.json().get("meta", {})  # browsers use the cookie
     assert client.get(VOLUNTEERS).status_code == 200
+
+
+def test_an_app_volunteer_and_their_sign_in_are_read_in_one_query(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    volunteer, _ = signed_in_volunteer()
+    app = signed_in_by_texted_code(volunteer, monkeypatch, django_capture_on_commit_callbacks)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert app.get("/api/v1/me/sessions/").status_code == 200
+
+    users = [query["sql"] for query in captured if '"accounts_user"' in query["sql"]]
+    assert len(users) == 1, users
+    assert '"volunteers_volunteer"' in users[0] and '"community_area"' in users[0]
+    by_user = [
+        query["sql"] for query in captured if '"volunteers_volunteer"."user_id" =' in query["sql"]
+    ]
+    assert by_user == [], by_user
