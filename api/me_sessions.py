@@ -117,7 +117,7 @@ def version_of(session):
 
 
 def opt_outs_of(volunteer):
-    return OptOut.objects.current().filter(phone=volunteer.phone).values_list("pk", flat=True)
+    return OptOut.objects.current().of(volunteer.phone).values_list("pk", flat=True)
 
 
 def with_opt_out(queryset, volunteer, now):
@@ -131,7 +131,7 @@ def texting_inputs(volunteer, opt_out):
     """What `volunteer_cannot_be_texted` reads of the volunteer (their consent and phone, as
     loaded with the request, and their phone's current opt-out): part of every session's
     confirmation state, read once for a whole page, in a query much cheaper than the rule."""
-    return volunteer.sms_consent, str(volunteer.phone or ""), opt_out
+    return volunteer.sms_consent, volunteer.phone.as_e164 if volunteer.phone else "", opt_out
 
 
 class MySessionSerializer(ModelSerializer):

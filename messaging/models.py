@@ -171,6 +171,14 @@ class OptOutQuerySet(models.QuerySet):
     def current(self):
         return self.filter(ended_at__isnull=True)
 
+    def of(self, phone):
+        """The opt-outs of `phone` (a PhoneNumber), matched on the E.164 text kept in the
+        column: the field's own lookup would parse and check the number again. No number
+        has none."""
+        if not phone:
+            return self.none()
+        return self.filter(phone=models.Value(phone.as_e164))
+
 
 class OptOut(models.Model):
     """A number that said STOP (or Twilio told us it did): nothing is sent to it.

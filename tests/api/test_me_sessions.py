@@ -15,6 +15,7 @@ from messaging.models import Message
 from messaging.services import record_opt_out
 from tests.api.conftest import problem_of
 from tests.factories import AppVolunteerUserFactory, MatchFactory, SessionFactory, VolunteerFactory
+from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -456,6 +457,29 @@ def test_the_tag_changes_when_the_volunteer_opts_out_of_texts(app, aileen, match
     assert app.get(detail(session)).json()["confirmation_state"] == "cannot_text"
     assert app.get(SESSIONS, HTTP_IF_NONE_MATCH=listed).status_code == 200
     assert app.get(detail(session), HTTP_IF_NONE_MATCH=read).status_code == 200
+
+
+def test_an_opt_out_is_found_whatever_form_the_number_was_written_in(app, aileen, match):
+    session = session_of(match, 2)
+    read = app.get(detail(session))["ETag"]
+    national = "0" + aileen.phone.as_e164.removeprefix("+44")
+
+    record_opt_out(national, word="STOP")
+
+    assert app.get(detail(session)).json()["confirmation_state"] == "cannot_text"
+    assert app.get(detail(session), HTTP_IF_NONE_MATCH=read).status_code == 200
+
+
+def test_a_volunteer_without_a_phone_cannot_be_texted_and_their_tags_hold(match):
+    Volunteer.objects.filter(pk=match.volunteer_id).update(phone=None)
+    app = app_for(match.volunteer)
+    session = session_of(match, 2)
+
+    listed, read = app.get(SESSIONS), app.get(detail(session))
+
+    assert read.json()["confirmation_state"] == "cannot_text"
+    assert app.get(SESSIONS, HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
+    assert app.get(detail(session), HTTP_IF_NONE_MATCH=read["ETag"]).status_code == 304
 
 
 def test_the_tag_changes_when_the_start_passes(app, match, time_machine):
