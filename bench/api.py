@@ -1,13 +1,14 @@
 """How fast the API's lists answer, each against a plain Django view answering the same.
 
 Run from anywhere: .venv/bin/python bench/api.py [--volunteers 10000] [--duration 15]
-                   [--only volunteers,sessions,my-sessions,not-modified]
+                   [--only volunteers,sessions,my-sessions,not-modified] [--redis none]
 
 It (re)creates a PostgreSQL database, migrates it and seeds the demo set plus N synthetic
 volunteers with `seed_demo` and 10,000 sessions, 200 of them the demo app volunteer's
 (bench/sessions_data.py), starts gunicorn with DEBUG off (bench/api_settings.py: the project's
 settings plus the plain views' routes), signs in as the coordinator through allauth's headless
-API and as the app volunteer, and for each comparison checks that both sides answer the same
+API and as the app volunteer (the cache and sessions in Redis, as in production, unless
+`--redis none`), and for each comparison checks that both sides answer the same
 page, counts their queries, then runs wrk against each in turn, warm-up first and then rounds
 that alternate them, and prints requests per second, latencies and the ratio of the two:
 
@@ -151,6 +152,13 @@ def options():
         help="PostgreSQL server, as a URL without a database (postgres://postgres@127.0.0.1:5432).",
     )
     add(
+        "--redis",
+        default="redis://127.0.0.1:6379/5",
+        help="Redis for the cache and the sessions, as in production, emptied first "
+        "(redis://127.0.0.1:6379/5); 'none' keeps sessions in the database and a cache in "
+        "each process.",
+    )
+    add(
         "--reuse",
         action="store_true",
         help="Keep the database when it was seeded today with the same number of volunteers.",
@@ -169,6 +177,16 @@ def options():
         "print the hotspots.",
     )
     return parser.parse_args()
+
+
+def empty_redis(url):
+    """Empty the bench's Redis database: no session or throttle count of an earlier run."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.RedisError as error:
+        sys.exit(f"Redis at {url} cannot be used ({error}); start it, or pass --redis none.")
 
 
 # The database ----------------------------------------------------------------------------
@@ -653,6 +671,9 @@ def main():
         "API_USER_RATE": "1000000/minute",
         "LOG_LEVEL": "WARNING",
     }
+    if arguments.redis != "none":
+        environment["REDIS_URL"] = arguments.redis
+        empty_redis(arguments.redis)
     # The in-process part (query counts) runs with the same settings as the server.
     os.environ.update(environment)
     sys.path.insert(0, str(PROJECT))
@@ -670,7 +691,14 @@ def main():
         )
         try:
             server.wait_until_up()
-            print(f"gunicorn on {server.base}: {arguments.workers} sync workers, DEBUG off.")
+            print(
+                f"gunicorn on {server.base}: {arguments.workers} sync workers, DEBUG off; "
+                + (
+                    f"cache and sessions in Redis ({arguments.redis})."
+                    if arguments.redis != "none"
+                    else "sessions in the database, a cache in each process."
+                )
+            )
             tokens = {"coordinator": sign_in(server.base), "volunteer": volunteer_token()}
             verdicts = []
             for name in arguments.only:

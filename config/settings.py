@@ -223,6 +223,10 @@ if REDIS_URL:
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "peerpath",
     }
+    # Sessions (a browser's, and each app's session token) are read from the shared cache and
+    # written through to the database: a request reads no session row. Never with the
+    # per-process cache, where a session signed out in one process would live on in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Every JSON body (the API's and allauth's) is bounded before it is parsed (config/json_bodies.py).
 JSON_BODY_MAX_BYTES = 128 * 1024

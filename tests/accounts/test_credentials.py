@@ -26,7 +26,6 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.apps import apps
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
@@ -67,7 +66,9 @@ class SignedIn:
 
     def hold_totp_secret(self, secret):
         """As if they had asked to set up an authenticator app and been shown this secret."""
-        session = SessionStore(session_key=self.token)
+        session = importlib.import_module(settings.SESSION_ENGINE).SessionStore(
+            session_key=self.token
+        )
         session[SECRET_SESSION_KEY] = secret
         session.save()
 
