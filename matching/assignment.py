@@ -527,11 +527,11 @@ def _write(proposals, *, by):
     """Every proposal as a proposed match, in one INSERT (or a few, for SQLite's limits)."""
     if not proposals:
         return ()
-    peers = lock_for_proposals([(proposal.peer, proposal.volunteer) for proposal in proposals])
+    lock_for_proposals([(proposal.peer, proposal.volunteer) for proposal in proposals])
     now = timezone.now()
     matches = [
         Match(
-            peer=peers[proposal.peer.pk],
+            peer=proposal.peer,
             volunteer=proposal.volunteer,
             status=Match.Status.PROPOSED,
             proposed_by=by,
