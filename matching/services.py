@@ -215,7 +215,7 @@ def propose_match(peer, volunteer, *, by):
     """
     peer = Peer.objects.select_for_update().get(pk=peer.pk)
     volunteer = Volunteer.objects.get(pk=volunteer.pk)
-    refuse_unless_peer_free(peer, current=_open_match_of(peer))
+    _refuse_unless_peer_free(peer, current=_open_match_of(peer))
     failures = engine.why_not(peer, volunteer)
     if failures:
         raise StateConflict(
@@ -241,7 +241,7 @@ def _open_match_of(peer):
     return Match.objects.open().filter(peer=peer).select_related("volunteer").first()
 
 
-def refuse_unless_peer_free(peer, *, current):
+def _refuse_unless_peer_free(peer, *, current):
     """A proposal is for a peer on the waiting list without a proposed or active match
     (`current`, or None)."""
     if current:
@@ -255,7 +255,7 @@ def refuse_unless_peer_free(peer, *, current):
 
 def lock_for_proposals(pairs):
     """Lock the peers of (peer, volunteer) `pairs` and check, as they stand now, what the
-    records' state allows: each peer free (`refuse_unless_peer_free`), each volunteer active,
+    records' state allows: each peer free (`_refuse_unless_peer_free`), each volunteer active,
     not excluded from the peer and below capacity. For bulk assignment, whose engine checked
     every hard rule when it chose the pairs, in the same transaction, just before.
 
@@ -299,7 +299,7 @@ def lock_for_proposals(pairs):
     for peer, volunteer in pairs:
         peer.status = peer_statuses[peer.pk]
         volunteer.status, volunteer.max_active_matches = volunteer_rows[volunteer.pk]
-        refuse_unless_peer_free(peer, current=open_matches.get(peer.pk))
+        _refuse_unless_peer_free(peer, current=open_matches.get(peer.pk))
         _refuse_unless_volunteer_active(volunteer)
         exclusion = exclusions.get((peer.pk, volunteer.pk))
         if exclusion:
