@@ -2,11 +2,9 @@
 
 Every write goes through `matching.services` (or `matching.assignment`, which calls them):
 a refusal there is a 400 (a ValidationError) or a 409 (a StateConflict: the records' state
-does not allow it), and nothing is written. A proposal made here carries the engine's score
-and reasons as they are at that moment, as a proposal made in the admin does.
+does not allow it), and nothing is written. The services decide who may be proposed and
+record the engine's score and reasons; the views here only read the request and answer.
 """
-
-import hashlib
 
 import django_filters
 from django.db.models import Q
@@ -423,22 +421,6 @@ class MatchFilter(django_filters.FilterSet):
         fields = ["status", "peer", "volunteer"]
 
 
-def engine_suggestion(peer, volunteer):
-    """The engine's suggestion of `volunteer` for `peer` today (score and reasons), or None.
-
-    Only the best SUGGESTIONS_MOST are scored in words first (a few milliseconds); everyone
-    eligible (a second at 10,000 volunteers) only when the volunteer is further down.
-    """
-    for limit in (SUGGESTIONS_MOST, None):
-        found = engine.suggest(peer, limit=limit)
-        for suggestion in found:
-            if suggestion.volunteer.pk == volunteer.pk:
-                return suggestion
-        if limit is not None and len(found) < limit:
-            return None  # that was everyone eligible
-    return None
-
-
 @search_described(
     "Words to find in the volunteer's or the peer's names; or the peer's reference as on "
     "screen (P-000123)."
@@ -506,21 +488,7 @@ class MatchViewSet(ActionViewSet):
         new = NewMatchSerializer(data=request.data)
         new.is_valid(raise_exception=True)
         peer, volunteer = new.validated_data["peer"], new.validated_data["volunteer"]
-        failures = engine.why_not(peer, volunteer)
-        if failures:
-            raise StateConflict(
-                f"{volunteer.preferred_name} cannot be proposed for {peer.reference}: "
-                f"{' '.join(failures)}",
-                code="not_eligible",
-            )
-        suggestion = engine_suggestion(peer, volunteer)
-        match = services.propose_match(
-            peer,
-            volunteer,
-            by=request.user,
-            score=suggestion.score if suggestion else None,
-            reasons=list(suggestion.reasons) if suggestion else None,
-        )
+        match = services.propose_match(peer, volunteer, by=request.user)
         return self.answer(match, status=201)
 
     @extend_schema(request=None, responses=MatchSerializer)
@@ -737,13 +705,6 @@ class ExclusionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, Action
 # Bulk assignment ------------------------------------------------------------------------
 
 
-def plan_of(proposals):
-    """A short fingerprint of the pairs a run proposes: the same pairs, the same plan."""
-    pairs = sorted((proposal.peer.pk, proposal.volunteer.pk) for proposal in proposals)
-    text = ";".join(f"{peer}:{volunteer}" for peer, volunteer in pairs)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 class AssignmentSerializer(StrictSerializer):
     """A dry run, or applying the proposals."""
 
@@ -861,26 +822,11 @@ class WaitingListViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Gener
         plan = assignment.validated_data.get("plan")
         if dry_run and plan is not None:
             raise ValidationError({"plan": ["Send a plan only with dry_run false."]})
-        result = propose_for_waiting_list(dry_run=dry_run, by=request.user)
-        new_plan = plan_of(result.proposals)
-        if plan is not None and plan != new_plan:
-            raise StateConflict(
-                "The waiting list or the volunteers changed since that dry run: solving again "
-                f"gives other pairs ({len(result.proposals)} proposals), so nothing was "
-                "proposed. Run the dry run again and review it.",
-                code="plan_changed",
-            )
-        matches = {}
-        if not dry_run:
-            matches = dict(
-                Match.objects.filter(
-                    status=Match.Status.PROPOSED,
-                    peer__in=[proposal.peer.pk for proposal in result.proposals],
-                ).values_list("peer_id", "pk")
-            )
+        result = propose_for_waiting_list(dry_run=dry_run, plan=plan, by=request.user)
+        matches = {match.peer_id: match.pk for match in result.matches}
         body = {
             "dry_run": dry_run,
-            "plan": new_plan,
+            "plan": result.plan,
             "proposals": [
                 {
                     "peer": proposal.peer,

@@ -16,8 +16,10 @@ Bulk assignment runs on peerpath_bench_matching_bulk: `seed_demo --volunteers 32
 2,000 volunteers who may be matched today and have no match stay active (the others who may
 be matched are paused), and the first 5,000 waiting peers without a match stay waiting (the
 others go back to referred). `propose_for_waiting_list(dry_run=True)` runs three times and
-the medians of its loading, scoring and solving times are printed. --apply also times
-writing the proposals through `propose_match`, in a transaction that is rolled back.
+the medians of its loading, scoring and solving times are printed. --apply also times what a
+coordinator does end to end, in a transaction that is rolled back: a dry run, then applying
+its plan (`propose_for_waiting_list(plan=...)`, which solves again, checks the plan and
+writes the proposals in bulk).
 """
 
 import argparse
@@ -48,6 +50,7 @@ BULK_CAPACITY = 2
 BULK_RUNS = 3
 AIMS_MS = {10_000: 100, 100_000: 500}
 BULK_AIM_SECONDS = 5
+APPLY_AIM_SECONDS = 10
 
 
 def options():
@@ -259,9 +262,15 @@ def measure_bulk(*, apply):
     if apply:
         with transaction.atomic():
             started = time.perf_counter()
-            applied = propose_for_waiting_list()
-            measured["apply_wall_s"] = time.perf_counter() - started
+            dry = propose_for_waiting_list(dry_run=True)
+            reviewed = time.perf_counter()
+            applied = propose_for_waiting_list(plan=dry.plan)
+            finished = time.perf_counter()
+            measured["apply_dry_s"] = reviewed - started
+            measured["apply_wall_s"] = finished - reviewed
             measured["apply_write_s"] = applied.timings.write
+            measured["apply_matches"] = len(applied.matches)
+            measured["apply_total_s"] = finished - started
             transaction.set_rollback(True)
     return measured
 
@@ -326,8 +335,12 @@ def main():
         )
         if "apply_wall_s" in bulk:
             print(
-                f"  Writing the proposals through propose_match (rolled back): "
-                f"{bulk['apply_write_s']:.1f} s of {bulk['apply_wall_s']:.1f} s."
+                f"  A dry run, then applying its plan (rolled back): "
+                f"{bulk['apply_dry_s']:.2f} s + {bulk['apply_wall_s']:.2f} s = "
+                f"{bulk['apply_total_s']:.2f} s end to end (aim < {APPLY_AIM_SECONDS} s: "
+                f"{'met' if bulk['apply_total_s'] < APPLY_AIM_SECONDS else 'MISSED'}); "
+                f"writing the {bulk['apply_matches']:,} proposals took "
+                f"{bulk['apply_write_s']:.2f} s."
             )
 
 

@@ -255,8 +255,9 @@ class PeerWithSupporterAdmin(PeerAdmin):
         )
 
     def propose_view(self, request, object_id):
-        """Propose one of the suggestions shown, with the score and reasons the engine gives
-        now (the page may be old), through the matching services."""
+        """Propose one of the volunteers shown through the matching services, which check
+        every rule as things are now (the page may be old) and record the engine's score
+        and reasons."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         peer = self.get_object(request, unquote(object_id))
@@ -266,30 +267,18 @@ class PeerWithSupporterAdmin(PeerAdmin):
             raise PermissionDenied
         page = HttpResponseRedirect(reverse("admin:peers_peer_change", args=[peer.pk]))
         wanted = request.POST.get("volunteer", "")
-        suggestion = next(
-            (
-                suggestion
-                for suggestion in engine.suggest(peer, limit=SUGGESTIONS_SHOWN)
-                if str(suggestion.volunteer.pk) == wanted
-            ),
-            None,
-        )
-        if suggestion is None:
+        # Ids are 64-bit whole numbers; anything else names no volunteer.
+        named = wanted.isascii() and wanted.isdigit() and int(wanted) < 2**63
+        volunteer = Volunteer.objects.filter(pk=int(wanted)).first() if named else None
+        if volunteer is None:
             self.message_user(
                 request,
-                f"That volunteer is no longer among the top {SUGGESTIONS_SHOWN} suggestions for "
-                f"{peer.reference}; the suggestions below are today's.",
+                "That volunteer is no longer on record; the suggestions below are today's.",
                 messages.WARNING,
             )
             return page
         try:
-            match = services.propose_match(
-                peer,
-                suggestion.volunteer,
-                by=request.user,
-                score=suggestion.score,
-                reasons=suggestion.reasons,
-            )
+            match = services.propose_match(peer, volunteer, by=request.user)
         except ValidationError as refusal:
             self.message_user(request, " ".join(refusal.messages), messages.ERROR)
             return page
@@ -299,7 +288,7 @@ class PeerWithSupporterAdmin(PeerAdmin):
                 '<a href="{}">{} is proposed for {}</a>; approve or decline the proposal on the '
                 "match list.",
                 reverse("admin:matching_match_change", args=[match.pk]),
-                suggestion.volunteer.preferred_name,
+                volunteer.preferred_name,
                 peer.reference,
             ),
             messages.SUCCESS,

@@ -17,20 +17,23 @@ waited): among answers with the same best total, those who have waited longest a
 first, and the proposals are listed in the list's order.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from scipy.optimize import linear_sum_assignment
 
+from community.errors import StateConflict
 from community.models import Focus, Language
 from matching import engine
 from matching.models import Exclusion, Match
-from matching.services import propose_match
+from matching.services import lock_for_proposals
 from peers.models import Peer, PreferredTime
 from volunteers.models import AvailabilityWindow, Volunteer
 
@@ -67,10 +70,22 @@ class WaitingListResult:
     slots: int  # their room, in peers
     dry_run: bool
     timings: Timings
+    matches: tuple[Match, ...] = ()  # the proposed matches made, in the proposals' order
 
     @property
     def total_score(self):
         return sum(proposal.score for proposal in self.proposals)
+
+    @property
+    def plan(self):
+        return plan_of(self.proposals)
+
+
+def plan_of(proposals):
+    """A short fingerprint of the pairs a run proposes: the same pairs, the same plan."""
+    pairs = sorted((proposal.peer.pk, proposal.volunteer.pk) for proposal in proposals)
+    text = ";".join(f"{peer}:{volunteer}" for peer, volunteer in pairs)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # The solver, on arrays ---------------------------------------------------------------------
@@ -356,14 +371,25 @@ def _pair_matrix(rows, peer_ids, volunteer_ids):
 # Scoring, solving and proposing ------------------------------------------------------------
 
 
-def propose_for_waiting_list(*, dry_run=False, by=None, on=None):
+def propose_for_waiting_list(*, dry_run=False, plan=None, by=None, on=None):
     """Propose a volunteer for every waiting peer the solver can place, best total first;
     the proposals are listed in the waiting list's order, the longest waiting first.
 
-    With `dry_run` nothing is written: the result lists what would be proposed. Otherwise
-    each proposal goes through `matching.services.propose_match`, all in one transaction, so
-    either every proposal is made or none is.
+    With `dry_run` nothing is written: the result lists what would be proposed, and its
+    `plan` fingerprints the pairs. Otherwise, given the `plan` of the dry run a coordinator
+    reviewed, the waiting list is solved again and, unless it gives the same pairs, nothing
+    is written and the refusal is a StateConflict (`plan_changed`); without a plan, whatever
+    solving gives now is proposed. The proposals are written in one transaction, all or
+    none, after `matching.services.lock_for_proposals` has locked their peers and checked
+    the records' state; the result's `matches` are the matches made.
     """
+    if dry_run:
+        return _run(dry_run=True, plan=plan, by=by, on=on)
+    with transaction.atomic():
+        return _run(dry_run=False, plan=plan, by=by, on=on)
+
+
+def _run(*, dry_run, plan, by, on):
     on = on or timezone.localdate()
     weights = settings.MATCHING_WEIGHTS
     started = time.perf_counter()
@@ -390,8 +416,14 @@ def propose_for_waiting_list(*, dry_run=False, by=None, on=None):
 
     proposals = _proposals(data, parts, scores, assigned, weights)
     described = time.perf_counter()
-    if not dry_run:
-        _write(proposals, by=by)
+    if plan is not None and plan != plan_of(proposals):
+        raise StateConflict(
+            "The waiting list or the volunteers changed since that dry run: solving again "
+            f"gives other pairs ({len(proposals)} proposals), so nothing was proposed. Run "
+            "the dry run again and review it.",
+            code="plan_changed",
+        )
+    matches = () if dry_run else _write(proposals, by=by)
     written = time.perf_counter()
     return WaitingListResult(
         proposals=tuple(proposals),
@@ -406,6 +438,7 @@ def propose_for_waiting_list(*, dry_run=False, by=None, on=None):
             solve=solved - scored,
             write=written - described,
         ),
+        matches=matches,
     )
 
 
@@ -490,13 +523,33 @@ def _proposals(data, parts, scores, assigned, weights):
     return proposals
 
 
-@transaction.atomic
 def _write(proposals, *, by):
-    for proposal in proposals:
-        propose_match(
-            proposal.peer,
-            proposal.volunteer,
-            by=by,
+    """Every proposal as a proposed match, in one INSERT (or a few, for SQLite's limits)."""
+    if not proposals:
+        return ()
+    lock_for_proposals([(proposal.peer, proposal.volunteer) for proposal in proposals])
+    now = timezone.now()
+    matches = [
+        Match(
+            peer=proposal.peer,
+            volunteer=proposal.volunteer,
+            status=Match.Status.PROPOSED,
+            proposed_by=by,
+            proposed_at=now,
             score=proposal.score,
             reasons=list(proposal.reasons),
         )
+        for proposal in proposals
+    ]
+    for match in matches:
+        # The fields' own rules, without a query per match: the peers and volunteers were
+        # just read, and the database holds the constraints.
+        match.clean_fields(exclude={"peer", "volunteer", "proposed_by"})
+    try:
+        with transaction.atomic():
+            Match.objects.bulk_create(matches)
+    except IntegrityError as error:
+        raise ValidationError(
+            f"Not saved: it conflicts with a record saved at the same moment ({error})."
+        ) from error
+    return tuple(matches)

@@ -685,44 +685,75 @@ def suggest(peer, limit=10, *, on=None):
     rows = list(eligible.values_list("id", "area_id", "gender", "max_active_matches"))
     if not rows:
         return []
-    ids, area_ids, genders, capacities = zip(*rows, strict=True)
-    ids = np.array(ids, dtype=np.int64)
-    by_id = np.argsort(ids, kind="stable")
-    ids = ids[by_id]
-    active, proposed = open_matches(ids)
-    none = np.zeros(len(ids), dtype=bool)
-    volunteers = VolunteerArrays(
-        ids=ids,
-        area=context.areas.index(area_ids)[by_id],
-        gender=gender_codes(genders)[by_id],
-        # The hard rules ran in SQL; the scores do not need the radius or ways of meeting.
-        radius_km=np.zeros(len(ids)),
-        in_person=none,
-        phone=none,
-        video=none,
-        capacity=np.array(capacities)[by_id],
-        active=active,
-        proposed=proposed,
-    )
-    pairs, details = _suggestion_pairs(context, volunteers)
-    parts = {
-        name: np.broadcast_to(part, (1, len(ids)))[0]
-        for name, part in score_parts(context.arrays(), volunteers, pairs).items()
-    }
-    scores = np.broadcast_to(total_score(parts), (len(ids),))
-    order = np.lexsort((ids, -scores))
-    chosen = _trained_first(order, ids, eligible, limit=limit, on=on)
-    return [
-        Suggestion(
+    scored = _Scored.of(context, rows)
+    order = np.lexsort((scored.volunteers.ids, -scored.scores))
+    chosen = _trained_first(order, scored.volunteers.ids, eligible, limit=limit, on=on)
+    return [scored.suggestion(index, volunteer) for index, volunteer in chosen]
+
+
+def suggestion_for(peer, volunteer):
+    """The score and reasons `suggest` gives `volunteer` for `peer`, for this one pair.
+
+    Only scores: the hard rules are `why_not`'s, checked first by whoever proposes the pair
+    (`matching.services.propose_match`). The same functions on the same numbers give the
+    same score and words as the volunteer's row among all of `suggest`'s.
+    """
+    context = PeerContext.load(peer)
+    row = (volunteer.pk, volunteer.area_id, volunteer.gender, volunteer.max_active_matches)
+    return _Scored.of(context, [row]).suggestion(0, volunteer)
+
+
+@dataclass
+class _Scored:
+    """Every candidate of one peer scored at once: (id, area id, gender, capacity) rows."""
+
+    context: PeerContext
+    volunteers: VolunteerArrays
+    pairs: PairArrays
+    details: dict
+    parts: dict
+    scores: np.ndarray
+
+    @classmethod
+    def of(cls, context, rows):
+        ids, area_ids, genders, capacities = zip(*rows, strict=True)
+        ids = np.array(ids, dtype=np.int64)
+        by_id = np.argsort(ids, kind="stable")
+        ids = ids[by_id]
+        active, proposed = open_matches(ids)
+        none = np.zeros(len(ids), dtype=bool)
+        volunteers = VolunteerArrays(
+            ids=ids,
+            area=context.areas.index(area_ids)[by_id],
+            gender=gender_codes(genders)[by_id],
+            # The hard rules are checked elsewhere; the scores do not need the radius or ways
+            # of meeting.
+            radius_km=np.zeros(len(ids)),
+            in_person=none,
+            phone=none,
+            video=none,
+            capacity=np.array(capacities)[by_id],
+            active=active,
+            proposed=proposed,
+        )
+        pairs, details = _suggestion_pairs(context, volunteers)
+        parts = {
+            name: np.broadcast_to(part, (1, len(ids)))[0]
+            for name, part in score_parts(context.arrays(), volunteers, pairs).items()
+        }
+        scores = np.broadcast_to(total_score(parts), (len(ids),))
+        return cls(context, volunteers, pairs, details, parts, scores)
+
+    def suggestion(self, index, volunteer):
+        """The Suggestion of the candidate at `index` (in id order), who is `volunteer`."""
+        return Suggestion(
             volunteer=volunteer,
-            score=round(float(scores[index]), 3),
+            score=round(float(self.scores[index]), 3),
             reasons=reasons_for(
-                _story(context, volunteer, index, pairs, volunteers, details),
-                {name: part[index] for name, part in parts.items()},
+                _story(self.context, volunteer, index, self.pairs, self.volunteers, self.details),
+                {name: part[index] for name, part in self.parts.items()},
             ),
         )
-        for index, volunteer in chosen
-    ]
 
 
 def gender_codes(genders):

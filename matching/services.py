@@ -11,18 +11,18 @@ deadlock each other.
 """
 
 import datetime
-import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from community.errors import StateConflict
 from community.plain_text import hidden_character_problem
 from community.transitions import Transitions
 from community.validated_save import change_validated, save_validated
-from matching import check_ins, reminders
+from matching import check_ins, engine, reminders
 from matching.follow_ups import Kind, Urgency, raise_follow_up, session_cause, their_session
 from matching.models import Exclusion, Match, Session
 from peers.models import Peer
@@ -172,11 +172,15 @@ def _capacity_refusal(volunteer, load):
 def _refuse_if_excluded(peer, volunteer):
     exclusion = Exclusion.objects.filter(peer=peer, volunteer=volunteer).first()
     if exclusion:
-        raise StateConflict(
-            f"{volunteer.preferred_name} must never be matched with {peer.reference}: "
-            f"{exclusion.reason}",
-            code="excluded",
-        )
+        raise _exclusion_refusal(exclusion, peer, volunteer)
+
+
+def _exclusion_refusal(exclusion, peer, volunteer):
+    return StateConflict(
+        f"{volunteer.preferred_name} must never be matched with {peer.reference}: "
+        f"{exclusion.reason}",
+        code="excluded",
+    )
 
 
 def _refuse_unless_volunteer_active(volunteer):
@@ -197,45 +201,29 @@ def _refuse_unless_waiting(peer, *, otherwise):
         )
 
 
-def _clean_proposal(score, reasons):
-    if score is not None:
-        try:
-            score = float(score)
-        except (TypeError, ValueError):
-            score = math.nan
-        if not math.isfinite(score):
-            raise ValidationError({"score": "A score is a finite number."})
-    reasons = [] if reasons is None else list(reasons)
-    if not all(isinstance(reason, str) for reason in reasons):
-        raise ValidationError({"reasons": "Reasons are a list of sentences."})
-    return score, reasons
-
-
 @transaction.atomic
-def propose_match(peer, volunteer, *, by, score=None, reasons=None):
+def propose_match(peer, volunteer, *, by):
     """Propose a volunteer for a peer who is waiting; a coordinator then approves or declines.
 
-    `score` and `reasons` are the engine's, kept as they were at the proposal. Refused when the
-    peer already has a proposed or active match, is not on the waiting list, or must never be
-    matched with the volunteer, and when the volunteer is not active or already at capacity
-    (approval checks capacity again, under a lock, since loads change in between).
+    The one door for a single proposal: every hard rule of the matching engine is checked
+    here (`engine.why_not`), whoever calls, and the match keeps the engine's score and
+    reasons as they are now (`engine.suggestion_for`). Refused when the peer already has a
+    proposed or active match or is not on the waiting list, and when the volunteer fails
+    any rule for the peer (not active, training or PVG, capacity, away, excluded, meeting,
+    gender, language), with every reason in words. Approval checks capacity again, under a
+    lock, since loads change in between.
     """
-    score, reasons = _clean_proposal(score, reasons)
     peer = Peer.objects.select_for_update().get(pk=peer.pk)
     volunteer = Volunteer.objects.get(pk=volunteer.pk)
-    current = Match.objects.open().filter(peer=peer).select_related("volunteer").first()
-    if current:
+    _refuse_unless_peer_free(peer, current=_open_match_of(peer))
+    failures = engine.why_not(peer, volunteer)
+    if failures:
         raise StateConflict(
-            f"{peer.reference} already has {_a_match(current)} with "
-            f"{current.volunteer.preferred_name}; end or decline it before proposing another.",
-            code="peer_has_match",
+            f"{volunteer.preferred_name} cannot be proposed for {peer.reference}: "
+            f"{' '.join(failures)}",
+            code="not_eligible",
         )
-    _refuse_unless_waiting(peer, otherwise="put them on the waiting list first.")
-    _refuse_unless_volunteer_active(volunteer)
-    _refuse_if_excluded(peer, volunteer)
-    load = Match.objects.active().filter(volunteer=volunteer).count()
-    if load >= volunteer.max_active_matches:
-        raise _capacity_refusal(volunteer, load)
+    suggestion = engine.suggestion_for(peer, volunteer)
     return save_validated(
         Match(
             peer=peer,
@@ -243,10 +231,82 @@ def propose_match(peer, volunteer, *, by, score=None, reasons=None):
             status=MatchStatus.PROPOSED,
             proposed_by=by,
             proposed_at=timezone.now(),
-            score=score,
-            reasons=reasons,
+            score=suggestion.score,
+            reasons=list(suggestion.reasons),
         )
     )
+
+
+def _open_match_of(peer):
+    return Match.objects.open().filter(peer=peer).select_related("volunteer").first()
+
+
+def _refuse_unless_peer_free(peer, *, current):
+    """A proposal is for a peer on the waiting list without a proposed or active match
+    (`current`, or None)."""
+    if current:
+        raise StateConflict(
+            f"{peer.reference} already has {_a_match(current)} with "
+            f"{current.volunteer.preferred_name}; end or decline it before proposing another.",
+            code="peer_has_match",
+        )
+    _refuse_unless_waiting(peer, otherwise="put them on the waiting list first.")
+
+
+def lock_for_proposals(pairs):
+    """Lock the peers of (peer, volunteer) `pairs` and check, as they stand now, what the
+    records' state allows: each peer free (`_refuse_unless_peer_free`), each volunteer active,
+    not excluded from the peer and below capacity. For bulk assignment, whose engine checked
+    every hard rule when it chose the pairs, in the same transaction, just before.
+
+    A fixed number of queries however many pairs; the peers are locked in id order, so two
+    runs at once queue up, and the second finds the first's peers taken. The pairs' peers and
+    volunteers take the statuses and capacities read now. Refuses with the first pair that
+    fails, with the same errors as `propose_match` and `approve_match`.
+    """
+    peer_ids = sorted({peer.pk for peer, _ in pairs})
+    volunteer_ids = {volunteer.pk for _, volunteer in pairs}
+    # Only the columns the checks read: whole rows of thousands of peers cost more.
+    peer_statuses = dict(
+        Peer.objects.select_for_update()
+        .filter(pk__in=peer_ids)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    open_matches = {
+        match.peer_id: match
+        for match in Match.objects.open().filter(peer__in=peer_ids).select_related("volunteer")
+    }
+    volunteer_rows = {
+        pk: (status, capacity)
+        for pk, status, capacity in Volunteer.objects.filter(pk__in=volunteer_ids).values_list(
+            "pk", "status", "max_active_matches"
+        )
+    }
+    exclusions = {
+        (exclusion.peer_id, exclusion.volunteer_id): exclusion
+        for exclusion in Exclusion.objects.filter(
+            peer__in=peer_ids, volunteer__in=volunteer_ids
+        ).order_by()
+    }
+    loads = dict(
+        Match.objects.active()
+        .filter(volunteer__in=volunteer_ids)
+        .order_by()
+        .values_list("volunteer_id")
+        .annotate(count=Count("id"))
+    )
+    for peer, volunteer in pairs:
+        peer.status = peer_statuses[peer.pk]
+        volunteer.status, volunteer.max_active_matches = volunteer_rows[volunteer.pk]
+        _refuse_unless_peer_free(peer, current=open_matches.get(peer.pk))
+        _refuse_unless_volunteer_active(volunteer)
+        exclusion = exclusions.get((peer.pk, volunteer.pk))
+        if exclusion:
+            raise _exclusion_refusal(exclusion, peer, volunteer)
+        load = loads.get(volunteer.pk, 0)
+        if load >= volunteer.max_active_matches:
+            raise _capacity_refusal(volunteer, load)
 
 
 @transaction.atomic

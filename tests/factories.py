@@ -194,16 +194,18 @@ def back_after_a_match(time_machine, *, waited_days, matched_days, **fields):
     """A peer who waited `waited_days`, was matched for `matched_days` through the matching
     services, and whose match ended now, putting them back on the waiting list.
 
-    Their volunteer lacks the courses required for matching, so they take no part in any later
-    suggestion or bulk assignment.
+    Their volunteer then leaves, so they take no part in any later suggestion or bulk
+    assignment.
     """
     now = timezone.now()
     time_machine.move_to(now - datetime.timedelta(days=waited_days + matched_days), tick=False)
     peer = PeerFactory(status=Peer.Status.WAITING, **fields)
     time_machine.move_to(now - datetime.timedelta(days=matched_days), tick=False)
-    match = matching_services.propose_match(peer, VolunteerFactory(), by=None)
+    volunteer = fully_trained(VolunteerFactory())
+    match = matching_services.propose_match(peer, volunteer, by=None)
     matching_services.approve_match(match, by=None)
     time_machine.move_to(now, tick=False)
     matching_services.end_match(match, by=None, reason="The volunteer moved away.")
+    Volunteer.objects.filter(pk=volunteer.pk).update(status=Volunteer.Status.LEFT)
     peer.refresh_from_db()
     return peer

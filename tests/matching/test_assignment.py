@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from community.errors import StateConflict
+from matching import assignment
 from matching.assignment import (
     UNASSIGNED,
     propose_for_waiting_list,
@@ -371,3 +373,73 @@ class TestProposeForWaitingList:
         assert timings.total == pytest.approx(
             timings.load + timings.score + timings.solve + timings.write
         )
+
+    def test_applying_returns_the_matches_it_made_in_the_proposals_order(self, coordinator):
+        for n in range(3):
+            self.volunteer(area=area(("Coatbridge", "Airdrie", "Hamilton")[n]))
+        for days in (3, 30, 10):
+            waiting_for(days)
+
+        result = propose_for_waiting_list(by=coordinator)
+
+        assert len(result.matches) == 3
+        assert [(m.peer, m.volunteer) for m in result.matches] == [
+            (p.peer, p.volunteer) for p in result.proposals
+        ]
+        assert list(Match.objects.order_by("pk")) == sorted(result.matches, key=lambda m: m.pk)
+        for match, proposal in zip(result.matches, result.proposals, strict=True):
+            match.refresh_from_db()
+            assert (match.status, match.proposed_by, match.proposed_at) == (
+                Match.Status.PROPOSED,
+                coordinator,
+                NOW,
+            )
+            assert (match.score, match.reasons) == (proposal.score, list(proposal.reasons))
+
+    def test_the_plan_of_the_dry_run_is_applied_when_nothing_changed(self, coordinator):
+        self.volunteer(), PeerFactory(), PeerFactory()
+        dry = propose_for_waiting_list(dry_run=True)
+
+        result = propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert result.plan == dry.plan
+        assert [(m.peer, m.volunteer) for m in result.matches] == [
+            (p.peer, p.volunteer) for p in dry.proposals
+        ]
+        assert Match.objects.count() == 2
+
+    def test_a_stale_plan_is_refused_and_nothing_is_written(self, coordinator):
+        volunteer = self.volunteer()
+        peer, other = PeerFactory(), PeerFactory()
+        dry = propose_for_waiting_list(dry_run=True)
+        assert len(dry.proposals) == 2
+        ExclusionFactory(peer=peer, volunteer=volunteer)
+
+        with pytest.raises(StateConflict) as refusal:
+            propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert refusal.value.code == "plan_changed"
+        assert "nothing was proposed" in refusal.value.message
+        assert not Match.objects.exists()
+        # Without a plan, what solving gives now is proposed.
+        [made] = propose_for_waiting_list(by=coordinator).matches
+        assert (made.peer, made.volunteer) == (other, volunteer)
+
+    def test_a_peer_proposed_meanwhile_stops_the_whole_run(self, coordinator, monkeypatch):
+        """Between choosing the pairs and writing them, someone proposes one of the peers
+        elsewhere: the run refuses as propose_match would, and writes nothing of its own."""
+        volunteer = self.volunteer()
+        peer, _ = PeerFactory(), PeerFactory()
+        real_lock = assignment.lock_for_proposals
+
+        def proposed_meanwhile(pairs):
+            MatchFactory(peer=peer, volunteer=fully_trained(VolunteerFactory()))
+            return real_lock(pairs)
+
+        monkeypatch.setattr(assignment, "lock_for_proposals", proposed_meanwhile)
+
+        with pytest.raises(StateConflict) as refusal:
+            propose_for_waiting_list(by=coordinator)
+
+        assert refusal.value.code == "peer_has_match"
+        assert not Match.objects.filter(volunteer=volunteer).exists()

@@ -10,10 +10,16 @@ from django.db import connections
 from django.utils import timezone
 
 from community.errors import StateConflict
-from matching import services
+from matching import assignment, services
 from matching.models import Match
 from peers.models import Peer
-from tests.factories import MatchFactory, UserFactory, VolunteerFactory
+from tests.factories import (
+    MatchFactory,
+    PeerFactory,
+    UserFactory,
+    VolunteerFactory,
+    fully_trained,
+)
 
 # Each test starts from the data the migrations loaded (areas, courses, the Coordinators group).
 pytestmark = [
@@ -89,3 +95,40 @@ def test_two_sessions_at_the_same_hour_at_once_make_one_session():
         thread.join(timeout=30)
 
     assert sorted(outcomes) == ["overlap", "scheduled"]
+
+
+def test_two_bulk_assignments_at_once_propose_each_peer_once(monkeypatch):
+    """Both runs choose their pairs before either writes; the peers' row locks make the
+    second wait for the first, then find its peers taken, and write nothing."""
+    volunteers = [fully_trained(VolunteerFactory()) for _ in range(2)]
+    peers = PeerFactory.create_batch(3)
+    coordinators = UserFactory.create_batch(2, is_staff=True)
+    both_chose = threading.Barrier(2)
+    real_lock = assignment.lock_for_proposals
+    outcomes = []
+
+    def lock_when_both_chose(pairs):
+        both_chose.wait(timeout=30)
+        return real_lock(pairs)
+
+    monkeypatch.setattr(assignment, "lock_for_proposals", lock_when_both_chose)
+
+    def propose(coordinator):
+        try:
+            made = assignment.propose_for_waiting_list(by=coordinator).matches
+            outcomes.append(len(made))
+        except StateConflict as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=propose, args=[c]) for c in coordinators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes, key=str) == [3, "peer_has_match"]
+    proposed = Match.objects.filter(status="proposed")
+    assert sorted(proposed.values_list("peer", flat=True)) == sorted(p.pk for p in peers)
+    assert {match.volunteer_id for match in proposed} <= {v.pk for v in volunteers}

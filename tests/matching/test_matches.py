@@ -7,15 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from community.errors import StateConflict
-from matching import services
+from matching import engine, services
 from matching.models import Exclusion, Match, Session
 from peers.models import Peer, PeerStatusChange
 from tests.factories import (
+    AbsenceFactory,
     ExclusionFactory,
     MatchFactory,
     PeerFactory,
     SessionFactory,
+    TrainingRecordFactory,
     VolunteerFactory,
+    area,
+    course,
+    fully_trained,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +43,11 @@ def snapshot():
     }
 
 
+def supporter(**fields):
+    """An active volunteer with every required course current: eligible unless told."""
+    return fully_trained(VolunteerFactory(**fields))
+
+
 def refused(error_class, call, **kwargs):
     before = snapshot()
     with pytest.raises(error_class) as refusal:
@@ -50,11 +60,11 @@ class TestPropose:
     def test_a_waiting_peer_is_proposed_a_volunteer_with_the_engines_score_and_reasons(
         self, coordinator
     ):
-        peer, volunteer = PeerFactory(), VolunteerFactory(preferred_name="Senga")
+        peer, volunteer = PeerFactory(), supporter(preferred_name="Senga")
+        supporter()  # another who fits: the score is the pair's own, not a rank
+        [expected] = [s for s in engine.suggest(peer, limit=None) if s.volunteer == volunteer]
 
-        match = services.propose_match(
-            peer, volunteer, by=coordinator, score=0.82, reasons=["Both in Coatbridge."]
-        )
+        match = services.propose_match(peer, volunteer, by=coordinator)
 
         match.refresh_from_db()
         assert (match.status, match.proposed_by, match.proposed_at) == (
@@ -62,7 +72,7 @@ class TestPropose:
             coordinator,
             NOW,
         )
-        assert (match.score, match.reasons) == (0.82, ["Both in Coatbridge."])
+        assert (match.score, match.reasons) == (expected.score, list(expected.reasons))
         assert match.started_on is None and match.decided_at is None
         peer.refresh_from_db()
         assert peer.status == "waiting"
@@ -116,7 +126,8 @@ class TestPropose:
         assert "put them on the waiting list first" in refusal.message
 
     def test_an_excluded_pair_is_never_proposed(self, coordinator):
-        exclusion = ExclusionFactory(volunteer__preferred_name="Senga", reason="Cousins.")
+        exclusion = ExclusionFactory(volunteer=supporter(preferred_name="Senga"), reason="Cousins.")
+        reference = exclusion.peer.reference
 
         refusal = refused(
             StateConflict,
@@ -126,8 +137,10 @@ class TestPropose:
             by=coordinator,
         )
 
+        assert refusal.code == "not_eligible"
         assert refusal.message == (
-            f"Senga must never be matched with {exclusion.peer.reference}: Cousins."
+            f"Senga cannot be proposed for {reference}: Senga must never be matched with "
+            f"{reference}: Cousins."
         )
 
     @pytest.mark.parametrize("status", ["applicant", "in_training", "paused", "left"])
@@ -145,8 +158,53 @@ class TestPropose:
         assert "Senga is" in refusal.message and "not active" in refusal.message
 
     def test_a_volunteer_at_capacity_is_not_proposed(self, coordinator):
-        volunteer = VolunteerFactory(preferred_name="Senga", max_active_matches=1)
+        volunteer = supporter(preferred_name="Senga", max_active_matches=1)
         MatchFactory(active=True, volunteer=volunteer)
+        peer = PeerFactory()
+
+        refusal = refused(
+            StateConflict,
+            services.propose_match,
+            peer=peer,
+            volunteer=volunteer,
+            by=coordinator,
+        )
+
+        assert refusal.message == (
+            f"Senga cannot be proposed for {peer.reference}: Senga already supports 1 person, "
+            "their capacity of 1."
+        )
+
+    def test_a_volunteer_missing_required_training_is_refused_with_the_reason(self, coordinator):
+        volunteer = VolunteerFactory(preferred_name="Senga")
+        for required in ("ROSC", "PVG"):
+            TrainingRecordFactory(volunteer=volunteer, course=course(required))
+        peer = PeerFactory()
+
+        refusal = refused(
+            StateConflict,
+            services.propose_match,
+            peer=peer,
+            volunteer=volunteer,
+            by=coordinator,
+        )
+
+        assert refusal.code == "not_eligible"
+        reasons = engine.why_not(peer, volunteer)
+        assert reasons and all(reason.startswith("No ") for reason in reasons)
+        assert refusal.message == (
+            f"Senga cannot be proposed for {peer.reference}: {' '.join(reasons)}"
+        )
+        assert not Match.objects.exists()
+
+    def test_a_volunteer_who_is_away_is_refused(self, coordinator):
+        volunteer = supporter(preferred_name="Senga")
+        AbsenceFactory(
+            volunteer=volunteer,
+            starts_on=TODAY,
+            ends_on=TODAY + datetime.timedelta(days=6),
+            reason="On holiday",
+        )
 
         refusal = refused(
             StateConflict,
@@ -156,35 +214,41 @@ class TestPropose:
             by=coordinator,
         )
 
+        assert refusal.code == "not_eligible"
+        assert refusal.message.endswith(
+            "Senga is away from 23 November 2026 to 29 November 2026 (On holiday)."
+        )
+        assert not Match.objects.exists()
+
+    def test_a_volunteer_with_no_way_of_meeting_the_peer_is_refused(self, coordinator):
+        peer = PeerFactory(
+            area=area("Coatbridge"),
+            meets_in_person=False,
+            meets_by_phone=True,
+            meets_by_video=False,
+        )
+        volunteer = supporter(
+            preferred_name="Senga",
+            area=area("Coatbridge"),
+            meets_in_person=True,
+            meets_by_phone=False,
+            meets_by_video=True,
+        )
+
+        refusal = refused(
+            StateConflict,
+            services.propose_match,
+            peer=peer,
+            volunteer=volunteer,
+            by=coordinator,
+        )
+
+        assert refusal.code == "not_eligible"
         assert refusal.message == (
-            "Senga already supports 1 person and their capacity is 1; end one of their matches "
-            "or raise their capacity first."
+            f"Senga cannot be proposed for {peer.reference}: No way of meeting suits both: "
+            f"{peer.reference} meets by phone; Senga in person or by video."
         )
-
-    def test_reasons_must_be_sentences(self, coordinator):
-        refusal = refused(
-            ValidationError,
-            services.propose_match,
-            peer=PeerFactory(),
-            volunteer=VolunteerFactory(),
-            by=coordinator,
-            reasons=[{"distance": 3}],
-        )
-
-        assert refusal.message_dict == {"reasons": ["Reasons are a list of sentences."]}
-
-    @pytest.mark.parametrize("score", ["high", float("nan"), float("inf")])
-    def test_a_score_is_a_finite_number(self, coordinator, score):
-        refusal = refused(
-            ValidationError,
-            services.propose_match,
-            peer=PeerFactory(),
-            volunteer=VolunteerFactory(),
-            by=coordinator,
-            score=score,
-        )
-
-        assert refusal.message_dict == {"score": ["A score is a finite number."]}
+        assert not Match.objects.exists()
 
 
 class TestApprove:
@@ -283,7 +347,7 @@ class TestDecline:
         assert match.end_reason == "Lives on the same street."
         match.peer.refresh_from_db()
         assert match.peer.status == "waiting"
-        again = services.propose_match(match.peer, VolunteerFactory(), by=coordinator)
+        again = services.propose_match(match.peer, supporter(), by=coordinator)
         assert again.status == "proposed"
 
     def test_an_active_match_is_ended_not_declined(self, coordinator):
@@ -303,7 +367,7 @@ class TestEnd:
         time_machine.move_to(NOW - datetime.timedelta(days=90), tick=False)
         peer = PeerFactory()
         time_machine.move_to(NOW - datetime.timedelta(days=60), tick=False)
-        match = services.propose_match(peer, VolunteerFactory(), by=coordinator)
+        match = services.propose_match(peer, supporter(), by=coordinator)
         services.approve_match(match, by=coordinator)
         time_machine.move_to(NOW, tick=False)
 
@@ -482,7 +546,7 @@ class TestExclusions:
         assert refusal.message.endswith(f"{verb} it before excluding them.")
 
     def test_after_an_exclusion_is_removed_the_pair_can_be_proposed(self, coordinator):
-        exclusion = ExclusionFactory()
+        exclusion = ExclusionFactory(volunteer=supporter())
 
         services.remove_exclusion(exclusion)
 

@@ -619,16 +619,36 @@ class TestSuggestionsOnThePeerPage:
         )
         assert ">Propose</button>" not in page
 
-    def test_a_volunteer_who_is_not_suggested_is_not_proposed_from_here(self, coordinator_client):
+    def test_a_volunteer_who_fails_a_rule_is_not_proposed_and_the_page_says_why(
+        self, coordinator_client
+    ):
         peer = PeerFactory()
-        untrained = VolunteerFactory()
+        untrained = VolunteerFactory(preferred_name="Senga")
+        reasons = engine.why_not(peer, untrained)
 
         response = self.propose(coordinator_client, peer, untrained)
 
         assert not Match.objects.exists()
+        assert reasons
         assert messages_of(response) == [
-            f"That volunteer is no longer among the top 5 suggestions for {peer.reference}; "
-            "the suggestions below are today's."
+            f"Senga cannot be proposed for {peer.reference}: {' '.join(reasons)}"
+        ]
+        assert response.redirect_chain[-1][0] == reverse("admin:peers_peer_change", args=[peer.pk])
+
+    @pytest.mark.parametrize("volunteer", ["", "abc", "²", str(2**64)])
+    def test_a_volunteer_not_on_record_is_not_proposed(self, coordinator_client, volunteer):
+        peer = PeerFactory()
+        fully_trained(VolunteerFactory())
+
+        response = coordinator_client.post(
+            reverse("admin:peers_peer_propose", args=[peer.pk]),
+            {"volunteer": volunteer},
+            follow=True,
+        )
+
+        assert not Match.objects.exists()
+        assert messages_of(response) == [
+            "That volunteer is no longer on record; the suggestions below are today's."
         ]
 
     def test_a_peer_not_waiting_has_no_suggestions(self, coordinator_client):
