@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "messaging",
     "matching",
     "api",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

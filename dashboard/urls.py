@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.Today.as_view(), name="today"),
+]
