@@ -6,7 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.dashboard.today_data import follow_up, session_at
+from tests.factories import VolunteerFactory
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def rows():
+    """Something in every panel of the Today page, so its forms are checked too."""
+    session_at(1, 10)
+    session_at(2, 10, match__volunteer__sms_consent=False)
+    follow_up("a cause")
+    VolunteerFactory()  # no training
+
 
 PAGES = ["/", "/search/", "/search/?q=anything"]
 
@@ -36,6 +49,13 @@ def test_every_control_has_a_label(coordinator_client, page):
             continue
         control_id = re.search(r'\bid="([^"]+)"', tag)
         assert control_id and control_id.group(1) in ids, tag
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_id_is_used_twice_on_a_page(coordinator_client, page):
+    html = coordinator_client.get(page).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize("page", PAGES)
