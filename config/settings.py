@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "accounts",
     "community",
     "volunteers",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "messaging",
     "matching",
     "api",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.CoordinatorMFARequiredMiddleware",
+    # request.htmx: whether a dashboard request came from htmx (a part of a page, not a page).
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

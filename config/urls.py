@@ -25,7 +25,6 @@ class Favicon(RedirectView):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("favicon.ico", Favicon.as_view()),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
@@ -35,6 +34,8 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendar.feed, name="calendar-feed"),
     path("messaging/", include("messaging.urls")),
     path("admin/", admin.site.urls),
+    # The coordinator's dashboard, at the site's root.
+    path("", include("dashboard.urls")),
 ]
 
 handler404 = "api.problems.page_not_found"

@@ -379,8 +379,11 @@ class FollowUpQuerySet(models.QuerySet):
         return self.filter(handled_at__isnull=False)
 
     def most_urgent_first(self):
-        """Urgent first, then soon, then routine; oldest first within each."""
+        """Urgent first, then soon, then routine; oldest first within each. A wellbeing answer
+        of 1 or 2 goes ahead of every other: a person who may be struggling comes before any
+        session."""
         rank = Case(
+            When(kind=FollowUp.Kind.WELLBEING_LOW, then=Value(-1)),
             *(
                 When(urgency=urgency, then=Value(order))
                 for order, urgency in enumerate(FollowUp.Urgency.values)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from community.phones import normalise_phone, to_phone
-from community.plain_text import without_hidden_characters
+from community.plain_text import hidden_character_problem, without_hidden_characters
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
 from messaging.models import SECRET, Message, OptOut, mask_of
@@ -955,6 +955,50 @@ def apply_delivery_status(*, sid, provider_status, error_code=None):
         if error_code in UNSUBSCRIBED:
             record_opt_out(message.to_number, word=f"Twilio {error_code}")
     return message
+
+
+# Texts a coordinator writes -------------------------------------------------------------
+
+COORDINATOR_TEXT_TOPIC = "coordinator.text"
+# A coordinator's own text is short: at most this many characters.
+COORDINATOR_TEXT_MAX_CHARACTERS = 480
+
+
+@transaction.atomic
+def send_coordinator_text(to, body, *, by=None, context=None):
+    """Queue a text a coordinator wrote (the dashboard's "text the volunteer").
+
+    Quiet hours hold it until morning like any other text. Unlike a schedule's texts, a number
+    that opted out is refused rather than written as suppressed, and so is a body that is
+    empty, too long or holds a hidden character: the coordinator is told at once, beside the
+    box, that it will not go, and nothing is written. Returns the queued message.
+    """
+    text = body.strip() if isinstance(body, str) else body
+    problem = hidden_character_problem(text)
+    if problem:
+        raise ValidationError({"body": problem})
+    if isinstance(text, str) and len(text) > COORDINATOR_TEXT_MAX_CHARACTERS:
+        raise ValidationError(
+            {
+                "body": f"Keep the text to {COORDINATOR_TEXT_MAX_CHARACTERS} characters; it is "
+                f"{len(text)}."
+            }
+        )
+    try:
+        check_body(text)
+    except ValidationError as refusal:
+        raise ValidationError({"body": refusal.messages}) from None
+    phone = textable_number(to)
+    if is_opted_out(phone):
+        raise ValidationError(
+            f"{to_phone(phone).as_national} has opted out of texts (they replied STOP), so "
+            "nothing was sent. Call them instead.",
+            code="opted_out",
+        )
+    context = dict(context or {})
+    if getattr(by, "pk", None):
+        context["sent_by"] = by.pk
+    return send_sms(phone, text, topic=COORDINATOR_TEXT_TOPIC, context=context)
 
 
 # The coordinator's inbox -----------------------------------------------------------------

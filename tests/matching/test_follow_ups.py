@@ -75,3 +75,15 @@ def test_most_urgent_first_then_oldest(time_machine):
         )
     order = [f.cause for f in FollowUp.objects.open().most_urgent_first()]
     assert order == ["c", "b", "d", "a"]
+
+
+def test_a_low_wellbeing_answer_goes_ahead_of_every_other_follow_up(time_machine):
+    volunteer = VolunteerFactory()
+    for cause, kind, urgency in [
+        ("at risk", Kind.SESSION_AT_RISK, Urgency.URGENT),
+        ("low", Kind.WELLBEING_LOW, Urgency.URGENT),
+        ("no show", Kind.NO_SHOW, Urgency.SOON),
+    ]:
+        raise_follow_up(kind=kind, cause=cause, summary=cause, urgency=urgency, volunteer=volunteer)
+    order = [f.cause for f in FollowUp.objects.open().most_urgent_first()]
+    assert order == ["low", "at risk", "no show"]

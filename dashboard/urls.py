@@ -1,0 +1,18 @@
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.Today.as_view(), name="today"),
+    path("sessions/<int:pk>/cancel/", views.CancelSession.as_view(), name="cancel-session"),
+    path(
+        "sessions/<int:pk>/reschedule/",
+        views.RescheduleSession.as_view(),
+        name="reschedule-session",
+    ),
+    path("sessions/<int:pk>/text/", views.TextVolunteer.as_view(), name="text-volunteer"),
+    path("follow-ups/<int:pk>/handle/", views.HandleFollowUp.as_view(), name="handle-follow-up"),
+    path("search/", views.Search.as_view(), name="search"),
+]

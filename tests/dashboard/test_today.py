@@ -1,0 +1,175 @@
+"""The Today page: the week's sessions by day with where each confirmation stands, the open
+follow-ups most urgent first, and training running out or missing."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from matching.follow_ups import Kind, Urgency
+from matching.models import Session
+from tests.dashboard.today_data import follow_up, reminded, session_at, trained_but
+from tests.factories import VolunteerFactory, fully_trained
+
+pytestmark = pytest.mark.django_db
+
+
+def today_page(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_sessions_are_listed_by_day_with_who_where_and_when(coordinator_client):
+    session = session_at(
+        1,
+        10,
+        match__volunteer__preferred_name="Ailsa",
+        match__peer__preferred_name="Morag",
+        place="Airdrie library",
+    )
+    page = today_page(coordinator_client)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert f"Tomorrow, {tomorrow:%A} {tomorrow.day} {tomorrow:%B}" in page
+    assert "10:00</time>–<time" in page
+    assert f"Ailsa with {session.match.peer.reference} (Morag)" in page
+    assert "In person, Airdrie library" in page
+
+
+def test_every_day_of_the_week_is_shown_even_without_sessions(coordinator_client):
+    page = today_page(coordinator_client)
+    today = timezone.localdate()
+    assert f"Today, {today:%A} {today.day} {today:%B}" in page
+    last = today + datetime.timedelta(days=7)
+    assert f"{last:%A} {last.day} {last:%B}" in page
+    assert page.count("No sessions.") == 8
+
+
+def test_a_session_after_the_week_or_settled_is_not_listed(coordinator_client):
+    later = session_at(8, 10, match__volunteer__preferred_name="Later")
+    cancelled = session_at(2, 10, match__volunteer__preferred_name="Gone")
+    Session.objects.filter(pk=cancelled.pk).update(status=Session.Status.CANCELLED)
+    page = today_page(coordinator_client)
+    assert f'id="session-{later.pk}"' not in page
+    assert f'id="session-{cancelled.pk}"' not in page
+
+
+def test_each_session_says_where_its_confirmation_stands(coordinator_client):
+    confirmed = session_at(1, 9)
+    Session.objects.filter(pk=confirmed.pk).update(
+        status=Session.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    declined = session_at(1, 11)
+    Session.objects.filter(pk=declined.pk).update(status=Session.Status.DECLINED)
+    awaiting = reminded(session_at(1, 13))
+    at_risk = reminded(session_at(1, 15))
+    Session.objects.filter(pk=at_risk.pk).update(at_risk_since=timezone.now())
+    no_texts = session_at(2, 9, match__volunteer__sms_consent=False)
+    not_yet = session_at(3, 9)
+    page = today_page(coordinator_client)
+    for session, words in [
+        (confirmed, "Confirmed"),
+        (declined, "Declined: needs a new time or cancelling"),
+        (awaiting, "Awaiting reply: reminded, not answered yet"),
+        (at_risk, "At risk: not confirmed in time"),
+        (no_texts, "Cannot be texted: call them"),
+        (not_yet, "Not reminded yet"),
+    ]:
+        row = page.split(f'id="session-{session.pk}"')[1].split("</li>")[0]
+        assert words in row, words
+
+
+def test_a_volunteer_who_cannot_be_texted_is_offered_a_call_not_a_text(coordinator_client):
+    session = session_at(1, 9, match__volunteer__sms_consent=False)
+    page = today_page(coordinator_client)
+    row = page.split(f'id="session-{session.pk}"')[1].split("</li>\n</ul>")[0]
+    assert "tel:+447700" in row
+    assert "Send the text" not in row
+    assert "Cancel the session" in row
+
+
+def test_follow_ups_are_most_urgent_first_with_low_wellbeing_at_the_top(coordinator_client):
+    follow_up("routine", urgency=Urgency.ROUTINE, summary="Routine one")
+    follow_up("urgent", urgency=Urgency.URGENT, summary="Urgent one")
+    follow_up("wellbeing", kind=Kind.WELLBEING_LOW, urgency=Urgency.URGENT, summary="Low one")
+    handled = follow_up("handled", summary="Handled one")
+    handled.handled_at = timezone.now()
+    handled.save()
+    page = today_page(coordinator_client)
+    assert page.index("Low one") < page.index("Urgent one") < page.index("Routine one")
+    assert "Handled one" not in page
+
+
+def test_training_running_out_and_missing_is_shown(coordinator_client):
+    runs_out = timezone.localdate() + datetime.timedelta(days=10)
+    trained_but(VolunteerFactory(preferred_name="Ailsa"), "PVG", expires_on=runs_out)
+    VolunteerFactory(preferred_name="Calum")  # no training at all
+    fully_trained(VolunteerFactory(preferred_name="Dougie"))
+    trained_but(
+        VolunteerFactory(preferred_name="Ewan"),
+        "NALOXONE",
+        expires_on=timezone.localdate() + datetime.timedelta(days=90),
+    )
+    VolunteerFactory(preferred_name="Fiona", status="paused")
+    page = today_page(coordinator_client)
+    expiring = page.split('id="expiring-heading"')[1].split('id="unmatchable-heading"')[0]
+    unmatchable = page.split('id="unmatchable-heading"')[1]
+    assert "Ailsa" in expiring
+    assert f"PVG scheme membership (Disclosure Scotland) runs out on {runs_out:%A} " in expiring
+    assert "Calum" in unmatchable
+    assert "Naloxone administration: no record" in unmatchable
+    for name in ["Dougie", "Ewan", "Fiona"]:
+        assert name not in expiring and name not in unmatchable
+
+
+def test_an_empty_day_says_so_in_every_panel(coordinator_client):
+    page = today_page(coordinator_client)
+    assert "Nothing needs following up." in page
+    assert "Nobody’s training or PVG runs out soon." in page
+
+
+def test_times_are_shown_on_the_uk_clock(coordinator_client, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 7, 1, 9, 0, tzinfo=datetime.UTC), tick=False)
+    session = session_at(0, 23)  # 22:00 UTC in summer: still today in the UK
+    page = today_page(coordinator_client)
+    today = page.split("Today, Wednesday 1 July")[1].split("Tomorrow")[0]
+    assert f'id="session-{session.pk}"' in today
+    assert "23:00</time>" in today
+
+
+def _queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    return len(queries)
+
+
+def test_the_query_count_does_not_grow_with_the_rows_shown(coordinator_client):
+    """1 session, 1 follow-up and 1 volunteer short of training, then 20, 10 and 5: the page
+    reads them in the same number of queries."""
+    session_at(0, 9)
+    follow_up("first")
+    VolunteerFactory()  # no training: cannot be matched
+    trained_but(
+        VolunteerFactory(), "PVG", expires_on=timezone.localdate() + datetime.timedelta(days=5)
+    )
+    few = _queries(coordinator_client)
+
+    for n in range(19):
+        session = session_at(n % 8, 10 + n // 8)
+        if n % 2:
+            reminded(session)
+    for n in range(9):
+        follow_up(f"more-{n}", kind=Kind.WELLBEING_LOW if n % 3 == 0 else Kind.NO_SHOW)
+    for n in range(4):
+        VolunteerFactory()
+        trained_but(
+            VolunteerFactory(),
+            "NALOXONE",
+            expires_on=timezone.localdate() + datetime.timedelta(days=n + 1),
+        )
+    page = today_page(coordinator_client)
+    assert page.count('class="card" id="session-') == 20
+    assert page.count('<li class="card urgency-') == 10
+    assert _queries(coordinator_client) == few
