@@ -94,11 +94,18 @@ SHOWN = (
     "reminder_id",
     "reminder__status",
 )
-# What a fetched session reads: its own columns, and of the joined records only those shown.
+# What a fetched session reads: the columns its row shows (and what may still be answered
+# follows from), no more; its version and confirmation state are made by the database.
+# Confirming and declining read the session again, whole, under a lock.
 MY_SESSION_COLUMNS = (
-    *(field.name for field in Session._meta.concrete_fields),
+    "match",
+    "starts_at",
+    "ends_at",
+    "mode",
+    "place",
+    "status",
+    "hours",
     "match__peer__preferred_name",
-    "reminder__status",
 )
 
 
@@ -274,7 +281,7 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         sessions = (
             self.sessions()
             .with_confirmation_state()
-            .select_related("match__peer", "reminder")
+            .select_related("match__peer")
             .only(*MY_SESSION_COLUMNS)
         )
         return versioned(sessions, getattr(self, "now", None) or timezone.now())
