@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,7 +23,7 @@ from dashboard.forms import HandleFollowUpForm, add_refusal, control_ids
 from dashboard.today import local_time
 from dashboard.views import Page, errors_of
 from matching import follow_ups
-from messaging.models import Message
+from messaging.models import Message, OptOut
 from messaging.services import COORDINATOR_TEXT_MAX_CHARACTERS
 from peers.models import Peer
 from volunteers.models import Volunteer
@@ -82,15 +83,22 @@ def replies_with_context(replies):
     return replies
 
 
+def shown(replies):
+    """Received texts with what each answers and whether their number opted out since."""
+    return replies.with_what_they_answer().annotate(
+        opted_out=Exists(OptOut.objects.current().filter(phone=OuterRef("from_number")))
+    )
+
+
 def inbox_rows():
     return replies_with_context(
-        list(Message.objects.replies_needing_attention().with_what_they_answer()[: SHOWN + 1])
+        list(shown(Message.objects.replies_needing_attention())[: SHOWN + 1])
     )
 
 
 def reply_row(pk):
     """One received text as its row shows it, handled or not."""
-    return replies_with_context([Message.objects.inbound().with_what_they_answer().get(pk=pk)])[0]
+    return replies_with_context([shown(Message.objects.inbound()).get(pk=pk)])[0]
 
 
 def reply_forms(reply, bound=None):
@@ -116,16 +124,16 @@ class Inbox(Page):
         replies = inbox_rows()
         more = len(replies) > SHOWN
         replies = replies[:SHOWN]
-        refusals, shown = [], False
+        refusals, listed = [], False
         for reply in replies:
             posted = None
             if bound is not None and bound[0] == reply.pk:
-                posted, shown = bound[1:], True
+                posted, listed = bound[1:], True
             reply_forms(reply, posted)
-        if bound is not None and not shown:
+        if bound is not None and not listed:
             refusals = errors_of(bound[2])
         return super().get_context_data(
-            replies=replies, more=more, shown=SHOWN, refusals=refusals, **kwargs
+            replies=replies, more=more, limit=SHOWN, refusals=refusals, **kwargs
         )
 
 

@@ -157,12 +157,13 @@ def hours_per_month(volunteer, *, today):
 class Chart:
     """A line chart of weekly answers from 1 to 5, laid out for an SVG of width × height."""
 
-    width: int = 640
-    height: int = 240
-    left: int = 44
-    right: int = 16
-    top: int = 16
-    bottom: int = 48
+    # Small, so that its words stay readable when a phone draws it 360 pixels wide.
+    width: int = 400
+    height: int = 220
+    left: int = 32
+    right: int = 24
+    top: int = 14
+    bottom: int = 46
     # Coordinates are written as text ("44.0"), as the SVG wants them whatever the locale.
     points: list = field(default_factory=list)  # (x, y, score, week)
     missing: list = field(default_factory=list)  # (x, week) of weeks asked, not answered

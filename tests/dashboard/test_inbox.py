@@ -312,6 +312,8 @@ def test_answering_a_number_that_opted_out_is_refused_in_words_and_nothing_is_qu
     coordinator_client, reply, ailsa
 ):
     record_opt_out(str(ailsa.phone), word="STOP")
+    row = inbox(coordinator_client).split(f'id="reply-{reply.pk}"')[1]
+    assert "has opted out of texts (STOP):</strong> an answer by text will not go." in row
     for extra in ({}, HTMX):
         response = coordinator_client.post(answer_url(reply), {"body": "Hello"}, **extra)
         assert response.status_code == 400

@@ -275,7 +275,7 @@ def test_texts_both_ways_with_their_delivery_state(coordinator_client, ailsa):
     Message.objects.filter(pk=failed.pk).update(
         status=Message.Status.UNDELIVERED, error="The phone was switched off."
     )
-    services.receive(
+    reply, _ = services.receive(
         sid=f"SMV{next(_sids):031d}", from_number=phone, to_number="+447700900999", body="ok!"
     )
     services.send_sms(str(VolunteerFactory().phone), "Someone else entirely.", topic="test")
@@ -284,7 +284,7 @@ def test_texts_both_ways_with_their_delivery_state(coordinator_client, ailsa):
     assert "Reminder for Friday." in html
     assert "Not delivered (The phone was switched off.)" in html
     assert "From Ailsa" in html and "ok!" in html
-    assert "Received: waiting in the inbox" in html
+    assert f'<a href="/inbox/#reply-{reply.pk}">Received: waiting in the inbox</a>' in html
     assert "Someone else entirely." not in html
     # Newest first.
     assert html.index("ok!") < html.index("See you Tuesday")
