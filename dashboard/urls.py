@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import inbox, views, volunteer_page
 
 app_name = "dashboard"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("sessions/<int:pk>/text/", views.TextVolunteer.as_view(), name="text-volunteer"),
     path("follow-ups/<int:pk>/handle/", views.HandleFollowUp.as_view(), name="handle-follow-up"),
     path("search/", views.Search.as_view(), name="search"),
+    path("volunteers/<int:pk>/", volunteer_page.VolunteerPage.as_view(), name="volunteer"),
+    path("inbox/", inbox.Inbox.as_view(), name="inbox"),
+    path("inbox/<int:pk>/answer/", inbox.AnswerReply.as_view(), name="answer-reply"),
+    path("inbox/<int:pk>/handle/", inbox.HandleReply.as_view(), name="handle-reply"),
 ]

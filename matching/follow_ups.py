@@ -4,6 +4,9 @@ Whatever notices a cause raises a follow-up for it with `raise_follow_up`; the s
 raises it once, however often a schedule runs or a webhook arrives (`cause` is unique). The
 coordinator handles it, from the admin, the API or the dashboard, with `handle_follow_up`.
 
+A reply in the coordinator's inbox is answered (`text_back`) or handled (`handle_reply`)
+here too, so the follow-up raised for it is handled with it and nothing is handled twice.
+
 Two causes are found by passes the schedule runs, each a few queries however many rows:
 `raise_for_texts` reads messaging's needs-attention flag (a reply nobody could read, a text
 that never arrived), since messaging knows nothing of follow-ups; `raise_for_training` finds
@@ -23,10 +26,11 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from community.errors import StateConflict
+from community.plain_text import hidden_character_problem
 from matching import texts
 from matching.models import FollowUp, Match, Session
 from messaging.models import Message, OptOut
-from messaging.services import mark_handled, send_sms
+from messaging.services import mark_handled, send_coordinator_text, send_sms
 from peers.models import Peer
 from volunteers.models import Course, RequiredRecord, TrainingRecord, Volunteer, training_gaps
 
@@ -128,6 +132,68 @@ def handle_follow_up(follow_up, *, by=None, note=""):
 def _note_for_the_text(follow_up):
     done = f": {follow_up.handled_note}" if follow_up.handled_note else ""
     return f"Handled as follow-up {follow_up.pk}{done}"
+
+
+# Replies in the inbox --------------------------------------------------------------------
+
+NOTE_MAX_CHARACTERS = 2000
+
+
+def _needing_attention(message):
+    """The text, locked, if it still needs attention; otherwise a conflict that says so."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if not message.needs_attention:
+        when = timezone.localtime(message.handled_at) if message.handled_at else None
+        raise StateConflict(
+            f"This text was already handled on {when:%-d %b %Y at %H:%M}."
+            if when
+            else "This text does not need attention.",
+            code="already_handled",
+        )
+    return message
+
+
+def _clean_note(note):
+    note = (note or "").strip()
+    problem = hidden_character_problem(note)
+    if problem:
+        raise ValidationError({"note": problem})
+    if len(note) > NOTE_MAX_CHARACTERS:
+        raise ValidationError({"note": f"Keep the note to {NOTE_MAX_CHARACTERS:,} characters."})
+    return note
+
+
+@transaction.atomic
+def handle_reply(message, *, by=None, note=""):
+    """Take a text out of the coordinator's inbox with a note of what was done. The
+    follow-up raised for it, if one was, is handled with the same note (and the text with
+    it), so neither is left waiting for the other. Handled already is a conflict."""
+    message = _needing_attention(message)
+    note = _clean_note(note)
+    follow_up = FollowUp.objects.open().filter(cause=message_cause(message.pk)).first()
+    if follow_up is not None:
+        handle_follow_up(follow_up, by=by, note=note)
+        message.refresh_from_db()
+    else:
+        mark_handled(message, note=note, by=by)
+    return message
+
+
+@transaction.atomic
+def text_back(reply, *, body, by=None):
+    """Answer a reply from the inbox with a text the coordinator wrote, then handle it.
+
+    The answer goes through the outbox like any coordinator's text: quiet hours hold it until
+    morning, and a number that opted out is refused with nothing written (nor handled).
+    Returns the queued answer."""
+    reply = _needing_attention(reply)
+    if reply.direction != Message.Direction.INBOUND:
+        raise ValidationError("Only a received text can be answered.", code="not_a_reply")
+    answer = send_coordinator_text(
+        reply.from_number, body, by=by, context={"in_answer_to": reply.pk}
+    )
+    handle_reply(reply, by=by, note=f"Answered by text {answer.pk}: {_quoted(answer.body)}")
+    return answer
 
 
 # Texts that need a person ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Every text PeerPath sends or receives, and the numbers that asked not to be texted."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from community.phones import PhoneField
@@ -11,6 +12,13 @@ from community.phones import PhoneField
 # it back in the text as it leaves for the phone, and it is dropped once the text is sent or
 # given up on.
 SECRET = "secret"
+
+
+# PeerPath's own automatic answers to a reply: what a person is told when their reply was not
+# understood, or when they asked for HELP. A reply after one answers what came before it.
+NOT_UNDERSTOOD_TOPIC = "reply.not_understood"
+HELP_TOPIC = "keyword.help"
+AUTOMATIC_ANSWER_TOPICS = [NOT_UNDERSTOOD_TOPIC, HELP_TOPIC]
 
 
 def mask_of(secret):
@@ -33,6 +41,50 @@ class MessageQuerySet(models.QuerySet):
         """The one message to this number still waiting for its reply, if any."""
         now = now or timezone.now()
         return self.filter(to_number=phone, question_open=True, reply_expires_at__gt=now)
+
+    def of_number(self, phone):
+        """Every text with `phone` (an E.164 string or PhoneNumber), both ways: those sent to
+        it and those received from it."""
+        return self.filter(
+            Q(direction=Message.Direction.OUTBOUND, to_number=phone)
+            | Q(direction=Message.Direction.INBOUND, from_number=phone)
+        )
+
+    def replies_needing_attention(self):
+        """The coordinator's inbox: received texts waiting for a person, the longest waiting
+        first."""
+        return self.inbound().filter(needs_attention=True).order_by("created_at", "pk")
+
+    def with_what_they_answer(self):
+        """Annotate each received text with `answers_id`, the text it replies to, and
+        `answered_a_question`, whether that text was a question awaiting its reply.
+
+        The question is the one that was open for the number when the reply came: sent
+        before it, its reply window not closed, and not answered by an earlier reply (the
+        reply router's own rule, `_answer_question`). A reply that came with no question
+        open answers the last text the number was sent before it, not counting PeerPath's
+        automatic answers to replies (the "not understood" and HELP answers)."""
+        earlier = Message.objects.filter(
+            direction=Message.Direction.OUTBOUND,
+            to_number=OuterRef("from_number"),
+            sent_at__lte=OuterRef("created_at"),
+        ).order_by("-sent_at", "-pk")
+        open_question = (
+            earlier.exclude(reply_handler="")
+            .filter(
+                Q(reply_expires_at__isnull=True) | Q(reply_expires_at__gt=OuterRef("created_at"))
+            )
+            .filter(
+                Q(answered_by__isnull=True) | Q(answered_by__created_at__gte=OuterRef("created_at"))
+            )
+        )
+        last_text = earlier.exclude(topic__in=AUTOMATIC_ANSWER_TOPICS)
+        return self.annotate(
+            answered_a_question=Exists(open_question),
+            answers_id=Coalesce(
+                Subquery(open_question.values("pk")[:1]), Subquery(last_text.values("pk")[:1])
+            ),
+        )
 
 
 class Message(models.Model):

@@ -25,7 +25,7 @@ from community.phones import normalise_phone, to_phone
 from community.plain_text import hidden_character_problem, without_hidden_characters
 from messaging import replies, texts, throttle
 from messaging.backends import SendFailed, get_backend
-from messaging.models import SECRET, Message, OptOut, mask_of
+from messaging.models import HELP_TOPIC, NOT_UNDERSTOOD_TOPIC, SECRET, Message, OptOut, mask_of
 from messaging.provider_errors import UNSUBSCRIBED
 from messaging.quiet_hours import first_moment_allowed
 from messaging.segments import count_segments
@@ -766,7 +766,7 @@ def _act_on(reply):
         send_sms(
             phone,
             texts.help_text(),
-            topic="keyword.help",
+            topic=HELP_TOPIC,
             quiet_hours=False,
             despite_opt_out=True,
         )
@@ -801,7 +801,7 @@ def _answer_question(reply):
         send_sms(
             reply.from_number,
             texts.not_understood_text(),
-            topic="reply.not_understood",
+            topic=NOT_UNDERSTOOD_TOPIC,
             idempotency_key=f"reply.not_understood:{reply.from_number}:{hour}",
             quiet_hours=False,
         )

@@ -32,7 +32,7 @@ def test_finds_a_volunteer_by_the_words_of_their_name(coordinator_client, ailsa)
 )
 def test_finds_a_volunteer_by_phone_however_it_is_typed(coordinator_client, ailsa, typed):
     page = search(coordinator_client, typed)
-    assert f'href="/admin/volunteers/volunteer/{ailsa.pk}/change/"' in page
+    assert f'href="/volunteers/{ailsa.pk}/"' in page
 
 
 @pytest.mark.parametrize("typed", ["P-{:06d}", "p{}", "P{}"])

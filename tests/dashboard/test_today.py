@@ -34,7 +34,11 @@ def test_sessions_are_listed_by_day_with_who_where_and_when(coordinator_client):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     assert f"Tomorrow, {tomorrow:%A} {tomorrow.day} {tomorrow:%B}" in page
     assert "10:00</time>–<time" in page
-    assert f"Ailsa with {session.match.peer.reference} (Morag)" in page
+    volunteer = session.match.volunteer
+    assert (
+        f'<a href="/volunteers/{volunteer.pk}/">Ailsa</a> with {session.match.peer.reference} '
+        "(Morag)" in page
+    )
     assert "In person, Airdrie library" in page
 
 
