@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import views, waiting_list
 
 app_name = "dashboard"
 
@@ -15,4 +15,25 @@ urlpatterns = [
     path("sessions/<int:pk>/text/", views.TextVolunteer.as_view(), name="text-volunteer"),
     path("follow-ups/<int:pk>/handle/", views.HandleFollowUp.as_view(), name="handle-follow-up"),
     path("search/", views.Search.as_view(), name="search"),
+    path("waiting/", waiting_list.WaitingList.as_view(), name="waiting-list"),
+    path(
+        "waiting/peers/<int:pk>/propose/",
+        waiting_list.ProposeMatch.as_view(),
+        name="propose-match",
+    ),
+    path(
+        "waiting/proposals/<int:pk>/approve/",
+        waiting_list.ApproveMatch.as_view(),
+        name="approve-match",
+    ),
+    path(
+        "waiting/proposals/<int:pk>/decline/",
+        waiting_list.DeclineMatch.as_view(),
+        name="decline-match",
+    ),
+    path(
+        "waiting/propose-for-everyone/",
+        waiting_list.ProposeForEveryone.as_view(),
+        name="propose-for-everyone",
+    ),
 ]
