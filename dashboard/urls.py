@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import inbox, views, volunteer_page
+from dashboard import inbox, views, volunteer_page, waiting_list
 
 app_name = "dashboard"
 
@@ -19,4 +19,25 @@ urlpatterns = [
     path("inbox/", inbox.Inbox.as_view(), name="inbox"),
     path("inbox/<int:pk>/answer/", inbox.AnswerReply.as_view(), name="answer-reply"),
     path("inbox/<int:pk>/handle/", inbox.HandleReply.as_view(), name="handle-reply"),
+    path("waiting/", waiting_list.WaitingList.as_view(), name="waiting-list"),
+    path(
+        "waiting/peers/<int:pk>/propose/",
+        waiting_list.ProposeMatch.as_view(),
+        name="propose-match",
+    ),
+    path(
+        "waiting/proposals/<int:pk>/approve/",
+        waiting_list.ApproveMatch.as_view(),
+        name="approve-match",
+    ),
+    path(
+        "waiting/proposals/<int:pk>/decline/",
+        waiting_list.DeclineMatch.as_view(),
+        name="decline-match",
+    ),
+    path(
+        "waiting/propose-for-everyone/",
+        waiting_list.ProposeForEveryone.as_view(),
+        name="propose-for-everyone",
+    ),
 ]

@@ -185,7 +185,9 @@ class _WaitingList:
     queue: np.ndarray  # each peer's place on the waiting list, 0 first
 
 
-def _waiting_peers():
+def waiting_peers():
+    """The waiting list as bulk assignment sees it: peers waiting for a supporter without a
+    proposed or active match (one awaiting approval takes them off it until it is decided)."""
     open_match = Match.objects.open().filter(peer=OuterRef("pk"))
     return Peer.objects.filter(status=Peer.Status.WAITING).exclude(Exists(open_match))
 
@@ -196,7 +198,7 @@ def _load(*, on):
     languages = dict(Language.objects.order_by("id").values_list("id", "name"))
     focuses = dict(Focus.objects.order_by("id").values_list("id", "name"))
     language_ids, focus_ids = list(languages), list(focuses)
-    waiting = _waiting_peers()
+    waiting = waiting_peers()
     # The engine's arrays are in id order; `queue` holds each peer's place on the list.
     queue_ids = np.array(list(waiting.waiting_first().values_list("id", flat=True)), dtype=np.int64)
     peer_rows = list(
