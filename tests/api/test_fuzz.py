@@ -32,7 +32,8 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 # A volunteer is refused every operation of the coordinators' part whatever is sent: a few
 # examples show the refusal is as documented (the access walk checks each status).
 EXAMPLES_PER_REFUSED_OPERATION = 2
-STATEFUL_SCENARIOS = max(30, EXAMPLES_PER_OPERATION * 2)
+# Chains need this many scenarios to reach, every run, a change that succeeds.
+STATEFUL_SCENARIOS = 60
 
 FUZZING = hypothesis.settings(
     max_examples=EXAMPLES_PER_OPERATION,
