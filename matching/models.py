@@ -316,7 +316,8 @@ class SessionQuerySet(models.QuerySet):
 
         - `asked`: sessions whose reminder, the text asking the volunteer to confirm, was sent
           and not reported undelivered; cancelled ones are left out, since calling a session
-          off clears whether it had been confirmed;
+          off clears whether it had been confirmed, and so are those not started yet that
+          still await their answer;
         - `confirmed`: those of them the volunteer confirmed, by text, in the app or through
           the office (`confirmed_at` stays set once they did, unless cancelled);
         - `answered`: those whose reminder was answered by a reply text PeerPath read;
@@ -333,6 +334,7 @@ class SessionQuerySet(models.QuerySet):
         return list(
             self.starting_between(since=since, until=until)
             .exclude(status=Session.Status.CANCELLED)
+            .exclude(status=Session.Status.SCHEDULED, starts_at__gt=timezone.now())
             .annotate(month=_local_month("starts_at"))
             .values("month")
             .annotate(
