@@ -25,6 +25,16 @@ def n(value):
     return f"{value:.1f}"
 
 
+def figure(value):
+    """A figure as the reports write it: 3, 1.5, 66.7."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def counted(value, unit):
+    """ "1 session", "2 sessions": `unit` is (one, many)."""
+    return f"{figure(value)} {unit[0] if value == 1 else unit[1]}"
+
+
 @dataclass
 class Series:
     name: str
@@ -119,8 +129,9 @@ def _month_labels(chart, months, step):
             chart.labels.append(Label(x, n(baseline + 32), f"{month:%Y}"))
 
 
-def month_bars(*, title, description, months, series, unit_words):
-    """Bars per month; with several series they stack, the first at the bottom."""
+def month_bars(*, title, description, months, series, unit):
+    """Bars per month; with several series they stack, the first at the bottom. `unit` is
+    what a figure counts, as (one, many)."""
     chart = Chart(title, description)
     baseline = chart.height - BOTTOM
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(months))]
@@ -145,7 +156,7 @@ def month_bars(*, title, description, months, series, unit_words):
                     y=n(y_top),
                     width=n(bar),
                     height=n(y_bottom - y_top),
-                    words=f"{month:%B %Y}: {one.name.lower()} {value} {unit_words}".strip(),
+                    words=f"{month:%B %Y}: {one.name.lower()} {counted(value, unit)}",
                 )
             )
             below += value
@@ -179,7 +190,7 @@ def month_line(*, title, description, months, series):
                     f"chart-dot {css_name}",
                     x=n(x),
                     y=n(y),
-                    words=f"{month:%B %Y}: {value}%",
+                    words=f"{month:%B %Y}: {figure(value)}%",
                 )
             )
         _line(chart, css_name, run)
@@ -195,7 +206,7 @@ def _line(chart, css, run):
         chart.shapes.insert(0, Shape("polyline", f"chart-line {css}", points=points))
 
 
-def category_bars(*, title, description, categories, series, unit_words):
+def category_bars(*, title, description, categories, series, unit):
     """Bars lying across, one row per category (an area's name on the left of its row), the
     series side by side within it; the chart grows taller with the rows."""
     label_width = 130
@@ -231,7 +242,7 @@ def category_bars(*, title, description, categories, series, unit_words):
                     y=n(row_top + 4 + position * thickness),
                     width=n(max(value / top * span, 0)),
                     height=n(thickness),
-                    words=f"{category}: {one.name.lower()} {value} {unit_words}".strip(),
+                    words=f"{category}: {one.name.lower()} {counted(value, unit)}",
                 )
             )
     if len(series) > 1:

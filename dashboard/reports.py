@@ -201,7 +201,7 @@ def sessions_report(figures):
         "gives each month.",
         months=figures.months,
         series=_series(report),
-        unit_words="sessions",
+        unit=("session", "sessions"),
     )
     return report
 
@@ -229,7 +229,7 @@ def hours_report(figures):
         "all. The table gives each month.",
         months=figures.months,
         series=[charts.Series("Hours", [_number(cells[0]) for _, cells in report.rows])],
-        unit_words="hours",
+        unit=("hour", "hours"),
     )
     return report
 
@@ -303,7 +303,7 @@ def reply_time_report(figures):
         ),
         months=figures.months,
         series=[charts.Series("Minutes", [_number(cells[1]) for _, cells in report.rows])],
-        unit_words="minutes",
+        unit=("minute", "minutes"),
     )
     return report
 
@@ -337,7 +337,7 @@ def waits_report(figures):
         ),
         months=figures.months,
         series=[charts.Series("Days", [_number(cells[1]) for _, cells in report.rows])],
-        unit_words="days",
+        unit=("day", "days"),
     )
     return report
 
@@ -368,7 +368,7 @@ def areas_report(figures):
         "each area.",
         categories=[name for _, name in areas],
         series=_series(report),
-        unit_words="peers",
+        unit=("peer", "peers"),
     )
     return report
 
