@@ -88,13 +88,14 @@ def csv_rows(client, slug, start, end):
 
 
 def table_rows(section_html):
-    """The table's rows as text: the label, then the figures; "–" (none) as ""."""
+    """The table's rows as text: the label, then the figures; "–" ("none" to a screen
+    reader) as ""."""
     body = section_html.split("<tbody>")[1].split("</tbody>")[0]
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
-        rows.append(["" if cell == "–" else cell for cell in cells])
+        rows.append(["" if cell == "–none" else cell for cell in cells])
     return rows
 
 
@@ -431,7 +432,7 @@ HOSTILE = [
     "+SUM(1,2)",
     "-2+3",
     "@cmd",
-    '<script>alert("area")</script> & “Ünïcödé” ' + "x" * 60,
+    '<script>alert("area")</script> & “Ünïcödé” ' + "x" * 40,
 ]
 
 
