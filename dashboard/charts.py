@@ -15,7 +15,7 @@ WIDTH = 400
 HEIGHT = 240
 LEFT = 44
 RIGHT = 12
-TOP = 34  # room for the legend
+TOP = 46  # room for the legend and the value axis's words
 BOTTOM = 40
 BAR_ROW = 30  # the height given to each category of a chart of bars lying across
 LABEL_CHARACTERS = 16  # of a category's name beside its bars; the table has it whole
@@ -107,6 +107,11 @@ def _legend(chart, series_css, names):
         x += 26 + 7.2 * len(name)
 
 
+def _axis_words(chart, words, x=LEFT):
+    """What the figures on the value axis count, above the plot."""
+    chart.labels.append(Label(n(x - 6), n(TOP - 8), words, anchor="start", css="chart-axis"))
+
+
 def _value_grid(chart, top, step, *, suffix=""):
     baseline = chart.height - BOTTOM
     for tick in range(0, int(top) + 1, int(step)):
@@ -129,10 +134,11 @@ def _month_labels(chart, months, step):
             chart.labels.append(Label(x, n(baseline + 32), f"{month:%Y}"))
 
 
-def month_bars(*, title, description, months, series, unit):
+def month_bars(*, title, description, months, series, unit, axis_words):
     """Bars per month; with several series they stack, the first at the bottom. `unit` is
     what a figure counts, as (one, many)."""
     chart = Chart(title, description)
+    _axis_words(chart, axis_words)
     baseline = chart.height - BOTTOM
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(months))]
     top, tick = nice_top(max(totals, default=0))
@@ -166,9 +172,10 @@ def month_bars(*, title, description, months, series, unit):
     return chart
 
 
-def month_line(*, title, description, months, series):
+def month_line(*, title, description, months, series, axis_words):
     """A line of percentages per month, from 0 to 100; months without a figure are gaps."""
     chart = Chart(title, description)
+    _axis_words(chart, axis_words)
     baseline = chart.height - BOTTOM
     _value_grid(chart, 100, 25, suffix="%")
     step = (WIDTH - RIGHT - LEFT) / max(len(months), 1)
@@ -206,12 +213,13 @@ def _line(chart, css, run):
         chart.shapes.insert(0, Shape("polyline", f"chart-line {css}", points=points))
 
 
-def category_bars(*, title, description, categories, series, unit):
+def category_bars(*, title, description, categories, series, unit, axis_words):
     """Bars lying across, one row per category (an area's name on the left of its row), the
     series side by side within it; the chart grows taller with the rows."""
     label_width = 130
     left = label_width + 8
     chart = Chart(title, description, height=TOP + BAR_ROW * max(len(categories), 1) + 24)
+    _axis_words(chart, axis_words, x=left)
     largest = max((value or 0 for one in series for value in one.values), default=0)
     top, tick = nice_top(largest)
     plot_bottom = chart.height - 24

@@ -202,6 +202,7 @@ def sessions_report(figures):
         months=figures.months,
         series=_series(report),
         unit=("session", "sessions"),
+        axis_words="Sessions",
     )
     return report
 
@@ -230,6 +231,7 @@ def hours_report(figures):
         months=figures.months,
         series=[charts.Series("Hours", [_number(cells[0]) for _, cells in report.rows])],
         unit=("hour", "hours"),
+        axis_words="Hours",
     )
     return report
 
@@ -270,6 +272,7 @@ def confirmations_report(figures):
         ),
         months=figures.months,
         series=[charts.Series("Confirmed", [_number(cells[2]) for _, cells in report.rows])],
+        axis_words="Confirmed",
     )
     return report
 
@@ -278,7 +281,7 @@ def reply_time_report(figures):
     report = Report(
         "reply-time",
         "How fast volunteers reply",
-        "The mean (average) time from a session's reminder being sent to the volunteer's "
+        "The mean (average) time from a session’s reminder being sent to the volunteer’s "
         "reply that PeerPath read as YES or NO, in minutes, by the month the session was due. "
         "Replies the office had to read, and answers given in the app, are not timed.",
         "Month",
@@ -297,13 +300,14 @@ def reply_time_report(figures):
         title="Mean minutes from reminder to reply, per month",
         description=f"Bars, one a month, {_range_words(figures)}: "
         + (
-            f"{replies} replies timed; the table gives each month's mean."
+            f"{replies} replies timed; the table gives each month’s mean."
             if replies
             else "no reply was timed in these months."
         ),
         months=figures.months,
         series=[charts.Series("Minutes", [_number(cells[1]) for _, cells in report.rows])],
         unit=("minute", "minutes"),
+        axis_words="Mean minutes to reply",
     )
     return report
 
@@ -331,13 +335,14 @@ def waits_report(figures):
         title="Mean days from referral to first match, per month of the match",
         description=f"Bars, one a month, {_range_words(figures)}: "
         + (
-            f"{peers} peers first matched; the table gives each month's mean wait."
+            f"{peers} peers first matched; the table gives each month’s mean wait."
             if peers
             else "no peer was first matched in these months."
         ),
         months=figures.months,
         series=[charts.Series("Days", [_number(cells[1]) for _, cells in report.rows])],
         unit=("day", "days"),
+        axis_words="Mean days waited",
     )
     return report
 
@@ -369,6 +374,7 @@ def areas_report(figures):
         categories=[name for _, name in areas],
         series=_series(report),
         unit=("peer", "peers"),
+        axis_words="Peers",
     )
     return report
 
@@ -377,7 +383,7 @@ def training_report(figures):
     report = Report(
         "training-compliance",
         "Training compliance",
-        "At the end of each month (the range's last day in its last month): the volunteers "
+        "At the end of each month (the range’s last day in its last month): the volunteers "
         "who were active, and how many of them had every course required for matching "
         "completed and not expired that day.",
         "Day",
@@ -400,6 +406,7 @@ def training_report(figures):
         ),
         months=figures.months,
         series=[charts.Series("Current", [_number(cells[2]) for _, cells in report.rows])],
+        axis_words="Fully trained",
     )
     return report
 
