@@ -27,6 +27,7 @@ from volunteers.models import Volunteer, add_months
 
 DEFAULT_MONTHS = 12
 MOST_MONTHS = 36
+EARLIEST = datetime.date(2000, 1, 1)
 DATE_WORDS = "give it as year-month-day, e.g. 2026-04-01"
 
 
@@ -85,6 +86,10 @@ class RangeForm(forms.Form):
         elif end < start:
             self.add_error(
                 "to", f"“To” ({end:%-d %B %Y}) is before “From” ({start:%-d %B %Y}): swap them."
+            )
+        elif start < EARLIEST:
+            self.add_error(
+                "from", f"{EARLIEST:%-d %B %Y} at the earliest: PeerPath holds nothing older."
             )
         elif len(months_between(start, end)) > MOST_MONTHS:
             self.add_error(

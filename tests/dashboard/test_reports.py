@@ -193,7 +193,8 @@ def test_the_page_has_no_inline_style_or_script(coordinator_client, match):
         ("?from=&to=2026-06-01", "Say which day the reports run from"),
         ("?from=2026-01-01&to=2026-06-16", "Today (15 June 2026) at the latest"),
         ("?from=2023-05-01&to=2026-06-01", "At most 36 months at a time; this range covers 38"),
-        ("?from=0001-01-01&to=2026-06-01", "At most 36 months"),
+        ("?from=0001-01-01&to=2026-06-01", "1 January 2000 at the earliest"),
+        ("?from=1999-12-01&to=1999-12-31", "1 January 2000 at the earliest"),
         ("?from=" + "9" * 5000 + "&to=2026-06-01", "That is not a date"),
     ],
 )
