@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import inbox, views, volunteer_page, waiting_list
+from dashboard import inbox, report_pages, views, volunteer_page, waiting_list
 
 app_name = "dashboard"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("inbox/", inbox.Inbox.as_view(), name="inbox"),
     path("inbox/<int:pk>/answer/", inbox.AnswerReply.as_view(), name="answer-reply"),
     path("inbox/<int:pk>/handle/", inbox.HandleReply.as_view(), name="handle-reply"),
+    path("reports/", report_pages.Reports.as_view(), name="reports"),
+    path("reports/<slug:slug>.csv", report_pages.ReportCsv.as_view(), name="report-csv"),
     path("waiting/", waiting_list.WaitingList.as_view(), name="waiting-list"),
     path(
         "waiting/peers/<int:pk>/propose/",

@@ -11,7 +11,19 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -36,6 +48,13 @@ def volunteer_cannot_be_texted(path=""):
     )
 
 
+def _local_month(field):
+    """The first day of the Europe/London month of an aware moment, as a date."""
+    return TruncMonth(
+        field, output_field=models.DateField(), tzinfo=timezone.get_default_timezone()
+    )
+
+
 class MatchQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Match.Status.ACTIVE)
@@ -52,6 +71,50 @@ class MatchQuerySet(models.QuerySet):
             | Q(status=Match.Status.ENDED, ended_on__gte=timezone.localdate(since))
             | Q(status=Match.Status.DECLINED, decided_at__gte=since)
         ).order_by("-proposed_at", "-pk")
+
+    def approved(self):
+        """Matches a coordinator approved: under way now or since ended."""
+        return self.filter(started_on__isnull=False)
+
+    def approved_between(self, *, since, until):
+        """Matches approved (started) from the local date `since` to `until`, both included."""
+        return self.approved().filter(started_on__gte=since, started_on__lte=until)
+
+    def first_of_their_peer(self):
+        """Each peer's first approved match: the one no earlier approval of theirs precedes."""
+        earlier = Match.objects.approved().filter(
+            Q(started_on__lt=OuterRef("started_on"))
+            | Q(started_on=OuterRef("started_on"), pk__lt=OuterRef("pk")),
+            peer=OuterRef("peer"),
+        )
+        return self.approved().exclude(Exists(earlier))
+
+    def first_match_waits_by_month(self, *, since, until):
+        """Per month of approval, for peers first matched from the local date `since` to
+        `until` (both included): how many, and their mean wait from the day they were
+        referred to the day their first match was approved (`started_on`), as a duration."""
+        wait = ExpressionWrapper(
+            F("started_on") - F("peer__referred_on"), output_field=models.DurationField()
+        )
+        return list(
+            self.first_of_their_peer()
+            .filter(started_on__gte=since, started_on__lte=until)
+            .annotate(month=TruncMonth("started_on", output_field=models.DateField()))
+            .values("month")
+            .annotate(peers=Count("pk"), mean_wait=Avg(wait))
+            .order_by("month")
+        )
+
+    def approved_peers_by_area(self, *, since, until):
+        """{area id: how many peers had a match approved from the local date `since` to
+        `until`, both included}."""
+        rows = (
+            self.approved_between(since=since, until=until)
+            .values("peer__area")
+            .annotate(peers=Count("peer", distinct=True))
+            .order_by()
+        )
+        return {row["peer__area"]: row["peers"] for row in rows}
 
 
 class Match(PlainText, models.Model):
@@ -225,6 +288,62 @@ class SessionQuerySet(models.QuerySet):
                 default=Value(state.NOT_REMINDED_YET),
                 output_field=models.CharField(),
             )
+        )
+
+    def starting_between(self, *, since, until):
+        """Sessions starting from `since` up to `until` (aware moments, `until` not included)."""
+        return self.filter(starts_at__gte=since, starts_at__lt=until)
+
+    def outcomes_by_month(self, *, since, until):
+        """Per local month of the start: sessions completed, no show and cancelled, and the
+        volunteer hours of those completed (0 when none), for sessions starting in the range."""
+        status = Session.Status
+        return list(
+            self.starting_between(since=since, until=until)
+            .annotate(month=_local_month("starts_at"))
+            .values("month")
+            .annotate(
+                completed=Count("pk", filter=Q(status=status.COMPLETED)),
+                no_show=Count("pk", filter=Q(status=status.NO_SHOW)),
+                cancelled=Count("pk", filter=Q(status=status.CANCELLED)),
+                hours=Sum("hours", filter=Q(status=status.COMPLETED), default=Decimal("0")),
+            )
+            .order_by("month")
+        )
+
+    def confirmations_by_month(self, *, since, until):
+        """Per local month of the start, for sessions starting in the range:
+
+        - `asked`: sessions whose reminder, the text asking the volunteer to confirm, was sent
+          and not reported undelivered; cancelled ones are left out, since calling a session
+          off clears whether it had been confirmed, and so are those not started yet that
+          still await their answer;
+        - `confirmed`: those of them the volunteer confirmed, by text, in the app or through
+          the office (`confirmed_at` stays set once they did, unless cancelled);
+        - `answered`: those whose reminder was answered by a reply text PeerPath read;
+        - `mean_reply`: the mean time from the reminder being sent to that reply.
+        """
+        asked = Q(reminder__sent_at__isnull=False) & ~Q(
+            reminder__status__in=Session.UNDELIVERED_REMINDER
+        )
+        answered = asked & Q(reminder__answered_by__isnull=False)
+        reply_time = ExpressionWrapper(
+            F("reminder__answered_by__created_at") - F("reminder__sent_at"),
+            output_field=models.DurationField(),
+        )
+        return list(
+            self.starting_between(since=since, until=until)
+            .exclude(status=Session.Status.CANCELLED)
+            .exclude(status=Session.Status.SCHEDULED, starts_at__gt=timezone.now())
+            .annotate(month=_local_month("starts_at"))
+            .values("month")
+            .annotate(
+                asked=Count("pk", filter=asked),
+                confirmed=Count("pk", filter=asked & Q(confirmed_at__isnull=False)),
+                answered=Count("pk", filter=answered),
+                mean_reply=Avg(reply_time, filter=answered),
+            )
+            .order_by("month")
         )
 
     def hours_by_month(self, *, year=None):

@@ -44,6 +44,16 @@ def queue_since():
 
 
 class PeerQuerySet(models.QuerySet):
+    def waiting_by_area(self):
+        """{area id: how many peers are on the waiting list now}."""
+        rows = (
+            self.filter(status=Peer.Status.WAITING)
+            .values("area")
+            .annotate(peers=models.Count("pk"))
+            .order_by()
+        )
+        return {row["area"]: row["peers"] for row in rows}
+
     def waiting_first(self):
         """Those waiting for a supporter first, longest waiting in all first (see `Peer`);
         everyone else after. Each peer carries `queue_since`, their place on the list."""

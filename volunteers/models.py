@@ -5,7 +5,9 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from community.models import (
@@ -123,6 +125,43 @@ class VolunteerQuerySet(models.QuerySet):
 
     def in_training_state(self, state, *, on=None, within_days=None):
         return self.with_training_state(on=on, within_days=within_days).filter(training_state=state)
+
+    def _active_at_end_of(self, day):
+        """Q: the volunteer was active when `day` (a local date) ended, read from their status
+        log: the status the last change before then moved them to; with no change before
+        then, the status their first change moved them from; with no log at all, their status
+        now. A volunteer recorded after that day does not count."""
+        end = datetime.datetime.combine(
+            day + datetime.timedelta(days=1),
+            datetime.time(),
+            tzinfo=timezone.get_default_timezone(),
+        )
+        log = VolunteerStatusChange.objects.filter(volunteer=OuterRef("pk"))
+        then = Coalesce(
+            Subquery(
+                log.filter(changed_at__lt=end)
+                .order_by("-changed_at", "-pk")
+                .values("to_status")[:1]
+            ),
+            Subquery(log.order_by("changed_at", "pk").values("from_status")[:1]),
+            F("status"),
+        )
+        return Q(created_at__lt=end) & Q(Exact(then, Volunteer.Status.ACTIVE))
+
+    def training_compliance(self, days):
+        """For each local date in `days`: (volunteers active at its end, how many of them had
+        every required course current that day), in one query."""
+        counts = {}
+        for index, day in enumerate(days):
+            active = self._active_at_end_of(day)
+            counts[f"active_{index}"] = Count("pk", filter=active)
+            counts[f"trained_{index}"] = Count(
+                "pk", filter=active & ~Q(self._lacking_required_training(day))
+            )
+        if not counts:
+            return []
+        totals = self.aggregate(**counts)
+        return [(totals[f"active_{i}"], totals[f"trained_{i}"]) for i in range(len(days))]
 
     def with_next_absence(self, *, on=None):
         on = on or timezone.localdate()
