@@ -22,6 +22,7 @@ from api.serializers import StrictModelSerializer, StrictSerializer
 from api.views import AtomicWrites, ThrottleBeforePermissions
 from community.errors import StateConflict
 from community.phones import PhoneFormField, PhoneSerializerField
+from matching import follow_ups
 from messaging import services
 from messaging.models import Message, OptOut
 
@@ -31,7 +32,6 @@ OFFICE_WORD = "office"
 
 # The longest body in plain (GSM-7) characters that fits in services.MAX_SEGMENTS segments,
 # for the documentation; the service measures each body (one with emoji holds fewer).
-LONGEST_BODY = services.MAX_SEGMENTS * 153
 
 MESSAGE_EXAMPLE = {
     "id": 5012,
@@ -82,7 +82,7 @@ ANSWER_EXAMPLE = {
     "to": "+447700900456",
     "body": "Thanks: Thursday at 14:00 is fine, see you then.",
     "status": "queued",
-    "topic": "inbox.answer",
+    "topic": "coordinator.text",
     "attempts": 0,
     "send_after": "2026-05-11T10:30:00+01:00",
     "sent_at": None,
@@ -292,9 +292,10 @@ class AnswerSerializer(StrictSerializer):
     """The text to send back to the person."""
 
     body = fields.CharField(
+        max_length=services.COORDINATOR_TEXT_MAX_CHARACTERS,
         validators=[services.check_body],
-        help_text=f"At most {services.MAX_SEGMENTS} SMS segments: {LONGEST_BODY} plain "
-        "characters, fewer with emoji or other special characters.",
+        help_text=f"Plain text, at most {services.COORDINATOR_TEXT_MAX_CHARACTERS} characters "
+        "(as in the dashboard's inbox), e.g. “Thursday at 2 is fine, see you then.”",
     )
 
 
@@ -375,15 +376,16 @@ class InboxViewSet(ReadViewSet):
     @extend_schema(request=AnswerSerializer, responses={201: MessageSerializer})
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
-        """Text the person back through the outbox (sent at once, whatever the hour); the
-        received text is then handled, with a note naming the answer. The answer is the text
-        sent, also in the message log; if the person has opted out since, it is kept there as
-        suppressed and not sent. 409 when the received text no longer needs attention (it was
-        answered or handled already)."""
+        """Text the person back through the outbox, as the dashboard's inbox does; the
+        received text (and the follow-up raised for it, if any) is then handled, with a note
+        quoting the answer. The answer is the text queued, also in the message log: quiet
+        hours (21:00 to 08:00 by default) hold it until morning (`send_after`). 400 with
+        nothing sent when the person has opted out of texts; 409 when the received text no
+        longer needs attention (it was answered or handled already)."""
         reply = self.get_object()
         answer = AnswerSerializer(data=request.data)
         answer.is_valid(raise_exception=True)
-        sent = services.answer_reply(reply, body=answer.validated_data["body"], by=request.user)
+        sent = follow_ups.text_back(reply, body=answer.validated_data["body"], by=request.user)
         location = reverse("api:message-detail", args=[sent.pk])
         return Response(self.get_serializer(sent).data, status=201, headers={"Location": location})
 
@@ -395,7 +397,7 @@ class InboxViewSet(ReadViewSet):
         reply = self.get_object()
         handled = HandledSerializer(data=request.data)
         handled.is_valid(raise_exception=True)
-        services.mark_handled(reply, note=handled.validated_data.get("note", ""), by=request.user)
+        follow_ups.handle_reply(reply, by=request.user, note=handled.validated_data.get("note", ""))
         return Response(self.get_serializer(self.get_queryset().get(pk=reply.pk)).data)
 
 

@@ -1005,16 +1005,6 @@ def send_coordinator_text(to, body, *, by=None, context=None):
 
 
 @transaction.atomic
-def answer_reply(reply, *, body, by=None):
-    """Text a person back from the inbox; the reply counts as handled."""
-    if reply.direction != Message.Direction.INBOUND:
-        raise ValidationError("Only received texts can be answered.")
-    answer = send_sms(reply.from_number, body, topic="inbox.answer", quiet_hours=False)
-    mark_handled(reply, note=f"Answered with message {answer.pk}", by=by)
-    return answer
-
-
-@transaction.atomic
 def mark_handled(reply, *, note="", by=None):
     """Take a text out of the coordinator's attention: a reply read, a failed text seen to."""
     if not reply.needs_attention:

@@ -96,7 +96,7 @@ def test_signed_in_non_coordinators_get_403(non_coordinator_api, method, url):
 
     assert response.status_code == 403
     assert problem_of(response)["code"] == "permission_denied"
-    assert not Message.objects.filter(topic="inbox.answer").exists()
+    assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
     assert not OptOut.objects.exists()
 
 
@@ -339,26 +339,50 @@ def test_answering_texts_the_person_back_and_handles_the_reply(
     assert answer["direction"] == "outbound"
     assert answer["to"] == JAMIE
     assert answer["body"] == "Thursday at 14:00 is fine, see you then."
-    assert answer["topic"] == "inbox.answer"
+    assert answer["topic"] == services.COORDINATOR_TEXT_TOPIC
     assert response["Location"] == f"{MESSAGES}{answer['id']}/"
     assert [text["body"] for text in backends.outbox] == [answer["body"]]
     reply.refresh_from_db()
     assert reply.needs_attention is False
     assert reply.handled_at is not None
-    assert f"Answered with message {answer['id']}" in reply.handled_note
+    assert reply.handled_note.startswith(
+        f"Answered by text {answer['id']}: “Thursday at 14:00 is fine, see you then.”"
+    )
     assert str(coordinator) in reply.handled_note
     assert ids(api.get(INBOX)) == []
 
 
-def test_an_answer_to_a_number_that_opted_out_since_is_kept_but_not_sent(api):
+def test_an_answer_to_a_number_that_opted_out_since_is_refused_and_nothing_is_written(api):
     reply = received()
     services.record_opt_out(JAMIE, word="STOP")
 
     response = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "See you Thursday."}, format="json")
 
+    assert response.status_code == 400, response.content
+    assert "has opted out of texts (they replied STOP), so nothing was sent" in (
+        problem_of(response)["detail"]
+    )
+    assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
+    reply.refresh_from_db()
+    assert reply.needs_attention is True
+
+
+def test_an_answer_in_quiet_hours_waits_for_the_morning(api, settings, time_machine):
+    settings.SMS_QUIET_HOURS = "21:00-08:00"
+    time_machine.move_to(
+        datetime.datetime(2026, 5, 11, 22, 30, tzinfo=timezone.get_default_timezone()),
+        tick=False,
+    )
+    reply = received()
+
+    response = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "Speak tomorrow."}, format="json")
+
     assert response.status_code == 201, response.content
-    assert response.json()["status"] == "suppressed"
-    assert response.json()["error"] == "The number has opted out of texts."
+    answer = Message.objects.get(pk=response.json()["id"])
+    assert answer.status == Message.Status.QUEUED
+    assert timezone.localtime(answer.send_after) == datetime.datetime(
+        2026, 5, 12, 8, 0, tzinfo=timezone.get_default_timezone()
+    )
 
 
 def test_answering_twice_is_a_conflict_and_sends_once(api):
@@ -370,7 +394,7 @@ def test_answering_twice_is_a_conflict_and_sends_once(api):
     assert first.status_code == 201
     assert second.status_code == 409
     assert problem_of(second)["code"] == "already_handled"
-    assert Message.objects.filter(topic="inbox.answer").count() == 1
+    assert Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -391,16 +415,20 @@ def test_an_answer_that_cannot_be_sent_is_refused_and_nothing_is_sent(api, body,
 
     assert response.status_code == 400
     assert message in " ".join(problem_of(response)["errors"]["body"])
-    assert not Message.objects.filter(topic="inbox.answer").exists()
+    assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
     reply.refresh_from_db()
     assert reply.needs_attention is True
 
 
-def test_the_longest_answer_allowed_is_sent(api):
+def test_the_longest_answer_allowed_is_sent_and_one_more_character_is_refused(api):
+    longest = services.COORDINATOR_TEXT_MAX_CHARACTERS
     reply = received()
 
-    response = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "x" * 1530}, format="json")
+    too_long = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "x" * (longest + 1)}, format="json")
+    response = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "x" * longest}, format="json")
 
+    assert too_long.status_code == 400
+    assert f"no more than {longest} characters" in problem_of(too_long)["errors"]["body"][0]
     assert response.status_code == 201, response.content
 
 
@@ -416,7 +444,7 @@ def test_an_answer_with_unknown_fields_or_malformed_json_is_refused(api):
     assert "Unknown field" in problem_of(unknown)["errors"]["to"][0]
     assert malformed.status_code == 400
     assert problem_of(malformed)["code"] == "parse_error"
-    assert not Message.objects.filter(topic="inbox.answer").exists()
+    assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
 
 
 def test_answering_an_unknown_text_is_a_404(api):
@@ -438,7 +466,7 @@ def test_marking_handled_takes_a_text_out_of_the_inbox_with_a_note(api, coordina
     assert body["handled_note"].startswith("Phoned her back.")
     assert str(coordinator) in body["handled_note"]
     assert ids(api.get(INBOX)) == []
-    assert not Message.objects.filter(topic="inbox.answer").exists()
+    assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
 
 
 def test_a_note_is_optional_when_marking_handled(api):
