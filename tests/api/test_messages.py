@@ -359,8 +359,9 @@ def test_an_answer_to_a_number_that_opted_out_since_is_refused_and_nothing_is_wr
     response = api.post(f"{INBOX}{reply.pk}/answer/", {"body": "See you Thursday."}, format="json")
 
     assert response.status_code == 400, response.content
-    assert "has opted out of texts (they replied STOP), so nothing was sent" in (
-        problem_of(response)["detail"]
+    assert (
+        "has opted out of texts (they replied STOP), so nothing was sent"
+        in (problem_of(response)["detail"])
     )
     assert not Message.objects.filter(topic=services.COORDINATOR_TEXT_TOPIC).exists()
     reply.refresh_from_db()
