@@ -114,14 +114,14 @@ def test_coordinator_can_sign_in_and_the_output_says_how(client):
     assert coordinator.groups.filter(name=COORDINATORS_GROUP).exists()
     assert coordinator.is_coordinator
     assert client.login(email=DEMO_COORDINATOR_EMAIL, password=DEMO_COORDINATOR_PASSWORD)
-    assert "Sign in at http://127.0.0.1:8000/admin/" in stdout
+    assert "Sign in at http://127.0.0.1:8000/\n" in stdout
     assert DEMO_COORDINATOR_EMAIL in stdout
     assert DEMO_COORDINATOR_PASSWORD in stdout
 
 
 def test_the_sign_in_address_printed_is_where_the_site_is_served():
     stdout, _ = seed("--site-url", "http://0.0.0.0:8100/")
-    assert "Sign in at http://0.0.0.0:8100/admin/" in stdout
+    assert "Sign in at http://0.0.0.0:8100/\n" in stdout
     assert ":8000" not in stdout
 
 
