@@ -1,8 +1,9 @@
 """A coordinator's day on the dashboard, in a real browser, on a laptop and on a phone: sign
-in, today's sessions, a follow-up handled in place, a suggestion proposed and approved, an
-inbox reply answered, a volunteer found by phone number and their page opened. Every page, in
-every state it reaches, is photographed, checked with axe-core, and on the phone fits the
-screen's width (see conftest.py)."""
+in, today's sessions, a follow-up handled in place (not without a note), the plan
+for everyone waiting, a suggestion proposed and approved, an inbox reply answered, a volunteer
+found by phone number and their page opened. Every page, in every state it reaches, is
+photographed and checked with axe-core; on the phone it fits the screen's width and its
+controls are big enough to touch (see conftest.py)."""
 
 import pytest
 from django.db import transaction
@@ -147,7 +148,13 @@ def test_a_coordinator_works_through_the_day_on_the_dashboard(coordinator, the_d
     expect(row).to_contain_text("Urgent")
     row_id = row.get_attribute("id")
     mark_the_page(page)
-    row.get_by_label("What was done").fill(NOTE)
+    browser.press(row.get_by_role("button", name="Mark handled"))
+    # Without a note the browser keeps the form and puts the cursor in the empty box.
+    note = row.get_by_label("What was done")
+    expect(note).to_be_focused()
+    assert note.evaluate("(box) => box.validity.valueMissing")
+    expect(row.get_by_role("heading")).not_to_contain_text("Handled")
+    note.fill(NOTE)
     browser.press(row.get_by_role("button", name="Mark handled"))
     handled = page.locator(f"#{row_id}")
     expect(handled.get_by_role("heading")).to_contain_text("Handled")
@@ -162,6 +169,13 @@ def test_a_coordinator_works_through_the_day_on_the_dashboard(coordinator, the_d
     expect(peer_row.locator(".suggestion")).to_have_count(1)
     expect(peer_row.locator(".suggestion")).to_contain_text("Ailsa (Ailsa Munro)")
     browser.review("waiting list")
+    browser.press(page.get_by_role("link", name="Propose for everyone waiting"))
+    plan = page.get_by_role("region", name="Each waiting peer, longest wait first")
+    expect(plan.get_by_role("row", name=reference)).to_contain_text("Ailsa (Ailsa Munro)")
+    browser.review("proposals for everyone waiting")
+    browser.press(page.get_by_role("link", name="Back to the waiting list"))
+    expect(page).to_have_url(f"{browser.base_url}/waiting/")
+    page.wait_for_load_state("load")
     mark_the_page(page)
     browser.press(peer_row.get_by_role("button", name=f"Propose Ailsa for {reference}"))
     proposal = page.locator(".card", has=page.get_by_role("button", name="Approve"))
