@@ -157,7 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "/admin/"
+# Coordinators work on the dashboard; the admin is one link away in its navigation.
+LOGIN_REDIRECT_URL = "dashboard:today"
 
 # django-allauth: coordinators sign in by email and password, volunteers in the app by a code
 # texted to the phone the office registered (accounts/adapter.py); no public sign-up; MFA by

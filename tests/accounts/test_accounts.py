@@ -95,6 +95,7 @@ class TestSignIn:
             reverse("account_login"), {"login": coordinator.email, "password": PASSWORD}
         )
         assert response.status_code == 302
+        assert response["Location"] == "/"  # the dashboard, where coordinators work
         assert client.get("/admin/").status_code == 200
 
     def test_the_admin_sign_in_goes_through_allauth(self, client):

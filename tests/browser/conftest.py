@@ -1,10 +1,13 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the live server under the
 real CSP. Every console message, uncaught error and CSP violation on any page is a failure.
+A test may look at a page as a laptop or as a phone shows it (the `device` fixture), and have
+axe-core (vendored in vendor/axe-core) check it for accessibility.
 
 Playwright's own browser builds are never installed: the tests launch /usr/bin/chromium. In
 CI (CI=true) a missing Chromium fails the run; elsewhere these tests are skipped with a note.
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,6 +29,37 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"
+
+# How the tests' browser presents itself: a laptop's window, or a phone held upright (the
+# width of most phones sold now), with touch and the phone's handling of the viewport tag.
+DEVICES = {
+    "laptop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+TOUCH_TARGETS = (
+    "button, summary, select, textarea, .site-nav a, .button-link,"
+    " input:not([type=hidden], [type=checkbox], [type=radio])"
+)
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2, levels A and AA: what PeerPath's pages promise.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+AXE_FAILS_ON = {"serious", "critical"}
+RUN_AXE = """async (tags) => {
+  const results = await window.axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return results.violations.map((violation) => ({
+    id: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    targets: violation.nodes.map((node) => node.target.join(" ")),
+  }));
+}"""
 
 # Reports each CSP violation to the test (window.reportViolation is exposed below); runs in
 # every page before the page's own scripts, outside the page's CSP.
@@ -76,12 +110,30 @@ class Problems:
         assert found == [], "\n".join(found)
 
 
+def axe_violations_in_words(violations):
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}; at {', '.join(v['targets'])}" for v in violations
+    )
+
+
 class Browser:
-    def __init__(self, page, problems, base_url, screenshots):
+    def __init__(self, page, problems, base_url, screenshots, device="laptop"):
         self.page = page
         self.problems = problems
         self.base_url = base_url
         self.screenshots = screenshots
+        self.device = device
+
+    @property
+    def on_phone(self):
+        return self.device == "phone"
+
+    def press(self, locator):
+        """Taps on a phone, clicks on a laptop."""
+        if self.on_phone:
+            locator.tap()
+        else:
+            locator.click()
 
     def goto(self, path):
         self.page.goto(self.base_url + path)
@@ -91,25 +143,82 @@ class Browser:
         """A screenshot of the page as it is now, and no problem reported so far."""
         self.page.wait_for_load_state("load")
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        self.page.screenshot(path=self.screenshots / f"{slug}.png")
+        self.page.screenshot(path=self.screenshots / f"{slug}.png", full_page=True)
         self.assert_no_problems()
+
+    def check_accessibility(self, name):
+        """Runs axe-core on the page as it is now; fails on any serious or critical violation
+        of WCAG 2.0 to 2.2 A or AA, naming the rule, its impact, the elements and the fix.
+
+        axe is evaluated through the DevTools protocol, as Playwright's own scripts are, so the
+        page's CSP (which allows no script but PeerPath's) stays as it is served."""
+        if not self.page.evaluate("() => Boolean(window.axe)"):
+            self.page.evaluate(axe_source())
+        violations = self.page.evaluate(RUN_AXE, AXE_TAGS)
+        failing = [v for v in violations if v["impact"] in AXE_FAILS_ON]
+        assert failing == [], f"axe on {name} ({self.page.url}):\n" + axe_violations_in_words(
+            failing
+        )
+
+    def assert_no_sideways_scrolling(self, name):
+        widths = self.page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert widths[0] <= widths[1], f"{name} is {widths[0]} px wide in a {widths[1]} px window"
+
+    def assert_touch_targets_are_big_enough(self, name):
+        """Every control a thumb presses is at least 44 px tall: buttons, fields, disclosure
+        summaries, the navigation's links and links styled as buttons. Links inside a
+        sentence are exempt, as WCAG's target-size rule exempts them, and so are checkboxes,
+        whose labels take the press too (axe's target-size still holds them to 24 px)."""
+        small = self.page.evaluate(
+            """(selector) => [...document.querySelectorAll(selector)]
+              .filter((element) => element.checkVisibility())
+              .map((element) => [element.outerHTML.slice(0, 80),
+                                 element.getBoundingClientRect().height])
+              .filter(([, height]) => height < 44)""",
+            TOUCH_TARGETS,
+        )
+        assert small == [], f"{name}: controls under 44 px tall: {small}"
+
+    def review(self, name):
+        """The page as it is now: a screenshot, no problem reported, no serious accessibility
+        violation, and on a phone nothing wider than the screen and every control big enough
+        to touch."""
+        self.snap(f"{self.device} {name}")
+        self.check_accessibility(name)
+        if self.on_phone:
+            self.assert_no_sideways_scrolling(name)
+            self.assert_touch_targets_are_big_enough(name)
 
     def assert_no_problems(self):
         self.problems.assert_none()
 
-    def sign_in(self, email, password=PASSWORD, path="/admin/"):
-        """Signs in through allauth's sign-in page, as a coordinator does from the admin."""
+    def sign_in(self, email, password=PASSWORD, path="/"):
+        """Signs in through allauth's sign-in page, sent there from `path` (the dashboard
+        unless told otherwise)."""
         self.goto(path)
         assert "/accounts/login/" in self.page.url
-        self.snap("sign-in")
+        self.review("sign in")
         self.page.fill("input[name=login]", email)
         self.page.fill("input[name=password]", password)
         with self.page.expect_navigation():
             self.page.click("button[type=submit]")
 
 
+@functools.cache
+def axe_source():
+    return AXE.read_text()
+
+
 @pytest.fixture
-def browser(live_server, screenshots, request):
+def device():
+    """The laptop unless a test parametrizes `device` with "phone" (see DEVICES)."""
+    return "laptop"
+
+
+@pytest.fixture
+def browser(live_server, screenshots, request, device):
     """A fresh browser context on the live server; fails the test on any console message,
     uncaught error or CSP violation. A test names it after its data fixtures: Playwright then
     starts after the data is written and stops before the database is emptied, so the test's
@@ -125,7 +234,7 @@ def browser(live_server, screenshots, request):
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = chromium.new_context(viewport={"width": 1280, "height": 900})
+            context = chromium.new_context(**DEVICES[device])
             context.set_default_timeout(15_000)
             context.expose_binding(
                 "reportViolation",
@@ -139,7 +248,7 @@ def browser(live_server, screenshots, request):
             page.on("pageerror", lambda error: problems.add("uncaught error", page, error))
             folder = screenshots / request.node.name
             folder.mkdir()
-            yield Browser(page, problems, live_server.url, folder)
+            yield Browser(page, problems, live_server.url, folder, device)
             page.wait_for_timeout(200)  # late reports (a last fetch) still count
             problems.assert_none()
             context.close()

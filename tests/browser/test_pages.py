@@ -27,6 +27,9 @@ def test_a_coordinator_signs_in_and_works_with_volunteers_in_the_admin(
 ):
     page = browser.page
     browser.sign_in(coordinator.email)
+    # Signed in, a coordinator lands on the dashboard; the admin is in its navigation.
+    expect(page).to_have_url(f"{browser.base_url}/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     browser.snap("admin index")
 

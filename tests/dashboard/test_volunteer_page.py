@@ -146,7 +146,7 @@ def test_availability_is_a_week_grid_in_words(coordinator_client, ailsa):
         volunteer=ailsa, weekday=3, starts_at=datetime.time(18), ends_at=datetime.time(20)
     )
     html = section(page_of(coordinator_client, ailsa), "availability-heading")
-    assert "<table" in html and "<caption>" in html
+    assert "<table" in html and '<caption id="availability-table-caption">' in html
     assert html.count('<th scope="row">') == 7
     monday = html.split('<th scope="row">Monday</th>')[1].split("</tr>")[0]
     assert "Free 10:00–12:00" in monday
@@ -314,6 +314,7 @@ def test_the_today_page_and_search_link_here(coordinator_client, ailsa):
 def test_the_page_is_labelled_ordered_and_has_nothing_inline(coordinator_client, ailsa):
     check_in(ailsa, 0, 4)
     AvailabilityWindowFactory(volunteer=ailsa)
+    fully_trained(ailsa)
     upcoming(ailsa, 1, 10)
     response = coordinator_client.get(f"/volunteers/{ailsa.pk}/")
     html = response.content.decode()
@@ -325,8 +326,15 @@ def test_the_page_is_labelled_ordered_and_has_nothing_inline(coordinator_client,
     assert "<style" not in html and not re.search(r"\sstyle=", html)
     assert not re.search(r"<script\b[^>]*>(?!</script>)", html)
     assert not re.search(r"\son[a-z]+=", html)
-    for region in re.findall(r'<div class="table-scroll"[^>]*>', html):
-        assert 'role="region"' in region and "aria-labelledby=" in region
+    # Each table that scrolls sideways is a region of its own, named by its caption: named
+    # by its section's heading it would be a second landmark of the same name.
+    sections = set(re.findall(r'<section aria-labelledby="([^"]+)"', html))
+    regions = re.findall(r'<div class="table-scroll"[^>]*>', html)
+    assert len(regions) == 4
+    for region in regions:
+        assert 'role="region"' in region
+        name = re.search(r'aria-labelledby="([^"]+)"', region)[1]
+        assert name not in sections, region
 
 
 # Queries ----------------------------------------------------------------------------------

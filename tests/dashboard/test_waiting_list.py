@@ -263,6 +263,12 @@ def test_the_pages_label_every_control_and_use_no_inline_script_or_style(
             continue
         control_id = re.search(r'\bid="([^"]+)"', tag)
         assert control_id and control_id.group(1) in labelled, tag
+    # The plan's table scrolls in a region named by its caption, not by its section's
+    # heading: two landmarks of one name would be indistinguishable.
+    sections = set(re.findall(r'<section aria-labelledby="([^"]+)"', html))
+    regions = re.findall(r'<div class="table-scroll" role="region" aria-labelledby="([^"]+)"', html)
+    assert len(regions) == (1 if page == EVERYONE else 0)
+    assert not sections & set(regions)
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert not re.search(r"<script\b[^>]*>(?!</script>)", html)
     assert "<style" not in html

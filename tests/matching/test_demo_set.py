@@ -114,7 +114,7 @@ def test_coordinator_can_sign_in_and_the_output_says_how(demo_set, client):
     assert coordinator.groups.filter(name=COORDINATORS_GROUP).exists()
     assert coordinator.is_coordinator
     assert client.login(email=DEMO_COORDINATOR_EMAIL, password=DEMO_COORDINATOR_PASSWORD)
-    assert "Sign in at http://127.0.0.1:8000/admin/" in stdout
+    assert "Sign in at http://127.0.0.1:8000/\n" in stdout
     assert DEMO_COORDINATOR_EMAIL in stdout
     assert DEMO_COORDINATOR_PASSWORD in stdout
 

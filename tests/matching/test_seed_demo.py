@@ -73,7 +73,7 @@ def test_running_twice_makes_the_same_people_and_no_duplicates():
 
 def test_the_sign_in_address_printed_is_where_the_site_is_served():
     stdout, _ = seed("--site-url", "http://0.0.0.0:8100/")
-    assert "Sign in at http://0.0.0.0:8100/admin/" in stdout
+    assert "Sign in at http://0.0.0.0:8100/\n" in stdout
     assert ":8000" not in stdout
 
 

@@ -175,6 +175,6 @@ class Command(BaseCommand):
             "unchanged (it was changed after seeding; set one with --coordinator-password)"
         )
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Sign in at {site_url.rstrip('/')}/admin/"))
+        self.stdout.write(self.style.SUCCESS(f"Sign in at {site_url.rstrip('/')}/"))
         self.stdout.write(f"  email:    {login.email}")
         self.stdout.write(f"  password: {password}")
