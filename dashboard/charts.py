@@ -134,13 +134,19 @@ def _month_labels(chart, months, step):
             chart.labels.append(Label(x, n(baseline + 32), f"{month:%Y}"))
 
 
+def drawn(value):
+    """The length of a bar for a figure: none for a missing one, and none below zero (a wait
+    from a referral dated after its match, say), which the table still gives as it is."""
+    return max(value or 0, 0)
+
+
 def month_bars(*, title, description, months, series, unit, axis_words):
     """Bars per month; with several series they stack, the first at the bottom. `unit` is
     what a figure counts, as (one, many)."""
     chart = Chart(title, description)
     _axis_words(chart, axis_words)
     baseline = chart.height - BOTTOM
-    totals = [sum(s.values[i] or 0 for s in series) for i in range(len(months))]
+    totals = [sum(drawn(s.values[i]) for s in series) for i in range(len(months))]
     top, tick = nice_top(max(totals, default=0))
     _value_grid(chart, top, tick)
     step = (WIDTH - RIGHT - LEFT) / max(len(months), 1)
@@ -149,7 +155,7 @@ def month_bars(*, title, description, months, series, unit, axis_words):
     for index, month in enumerate(months):
         below = 0
         for css_name, one in zip(css, series, strict=True):
-            value = one.values[index] or 0
+            value = drawn(one.values[index])
             if not value:
                 continue
             y_top = baseline - (below + value) / top * (baseline - TOP)
@@ -241,7 +247,7 @@ def category_bars(*, title, description, categories, series, unit, axis_words):
             Label(n(label_width), n(row_top + BAR_ROW / 2 + 4), words, anchor="end")
         )
         for position, (css_name, one) in enumerate(zip(css, series, strict=True)):
-            value = one.values[index] or 0
+            value = drawn(one.values[index])
             chart.shapes.append(
                 Shape(
                     "rect",

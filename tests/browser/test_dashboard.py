@@ -1,9 +1,15 @@
 """A coordinator's day on the dashboard, in a real browser, on a laptop and on a phone: sign
 in, today's sessions, a follow-up handled in place (not without a note), the plan
 for everyone waiting, a suggestion proposed and approved, an inbox reply answered, a volunteer
-found by phone number and their page opened. Every page, in every state it reaches, is
+found by phone number and their page opened, a report read over a chosen range and its CSV
+downloaded. Every page, in every state it reaches, is
 photographed and checked with axe-core; on the phone it fits the screen's width and its
 controls are big enough to touch (see conftest.py)."""
+
+import csv
+import io
+import re
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -93,7 +99,7 @@ def assert_the_navigation_is_usable(browser):
     """Every link in the main navigation shows whole on the screen, 44 px tall to touch."""
     width = browser.page.viewport_size["width"]
     links = browser.page.get_by_role("navigation", name="Main").get_by_role("link")
-    assert links.count() == 4
+    assert links.count() == 5
     for index in range(links.count()):
         link = links.nth(index)
         expect(link).to_be_visible()
@@ -214,3 +220,29 @@ def test_a_coordinator_works_through_the_day_on_the_dashboard(coordinator, the_d
     expect(page).to_have_url(f"{browser.base_url}/volunteers/{the_day['ailsa']}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ailsa")
     browser.review("volunteer page")
+
+    # Reports: a range chosen, the peers-by-area figures read, their CSV downloaded.
+    go_by_the_navigation(browser, "Reports")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+    this_year = timezone.localdate().replace(month=1, day=1)
+    page.locator("#range-from").fill(this_year.isoformat())
+    page.locator("#range-to").fill(timezone.localdate().isoformat())
+    browser.press(page.get_by_role("button", name="Show the reports"))
+    expect(page).to_have_url(re.compile(rf"from={this_year.isoformat()}"))
+    section = page.locator("section.report", has=page.locator("#report-peers-by-area"))
+    browser.press(section.locator("summary"))
+    table = section.get_by_role("table")
+    shown = [
+        [cell.strip() for cell in row.split("\t")]
+        for row in table.locator("tbody tr").all_inner_texts()
+    ]
+    coatbridge = next(row for row in shown if row[0] == "Coatbridge")
+    assert int(coatbridge[1]) >= 1 and coatbridge[2] == "0"  # Sam, matched with Ailsa above
+    browser.review("reports")
+    with page.expect_download() as download:
+        browser.press(section.get_by_role("link", name=re.compile("as CSV")))
+    saved = download.value
+    assert saved.suggested_filename.startswith("peerpath-peers-by-area-")
+    rows = list(csv.reader(io.StringIO(Path(saved.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == ["Area", "Matched in the range", "Waiting today"]
+    assert rows[1:] == shown

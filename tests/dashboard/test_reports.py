@@ -426,6 +426,19 @@ def test_the_wait_is_from_referral_to_the_first_match_approved(coordinator_clien
     ]
 
 
+def test_a_referral_dated_after_its_match_keeps_its_figure_and_draws_no_bar(coordinator_client):
+    muddled = PeerFactory(status=Peer.Status.MATCHED, referred_on=datetime.date(2026, 2, 10))
+    approved(muddled, datetime.date(2026, 2, 1))  # -9 days: the referral typed in late
+
+    assert csv_rows(coordinator_client, "wait-to-first-match", "2026-02-01", "2026-02-28") == [
+        ["Month", "Peers first matched", "Mean days waited"],
+        ["2026-02", "1", "-9"],
+    ]
+    page = coordinator_client.get("/reports/?from=2026-02-01&to=2026-02-28").content.decode()
+    lengths = re.findall(r'<rect[^>]* (?:height|width)="([^"]+)"', page)
+    assert lengths and all(float(length) >= 0 for length in lengths)
+
+
 # Peers by area, with hostile names -----------------------------------------------------------
 
 HOSTILE = [
