@@ -398,11 +398,13 @@ def propose_for_waiting_list(*, dry_run=False, plan=None, by=None, on=None):
 
     With `dry_run` nothing is written: the result lists what would be proposed, and its
     `plan` fingerprints the pairs. Otherwise, given the `plan` of the dry run a coordinator
-    reviewed, the waiting list is solved again and, unless it gives the same pairs, nothing
-    is written and the refusal is a StateConflict (`plan_changed`); without a plan, whatever
-    solving gives now is proposed. The proposals are written in one transaction, all or
-    none, after `matching.services.lock_for_proposals` has locked their peers and checked
-    the records' state; the result's `matches` are the matches made.
+    reviewed, the waiting list is loaded again and solved again (or, when the solver's input
+    is exactly what an earlier run solved, its kept solution is reused: `reused`) and,
+    unless it gives the same pairs, nothing is written and the refusal is a StateConflict
+    (`plan_changed`); without a plan, whatever solving gives now is proposed. The proposals
+    are written in one transaction, all or none, after
+    `matching.services.lock_for_proposals` has locked their peers and checked the records'
+    state; the result's `matches` are the matches made.
     """
     if dry_run:
         return _run(dry_run=True, plan=plan, by=by, on=on)
