@@ -15,14 +15,25 @@ spreads it. Proposals are only proposals: a coordinator approves each one.
 The waiting list keeps its order here too (`Peer.objects.waiting_first()`, by total time
 waited): among answers with the same best total, those who have waited longest are placed
 first, and the proposals are listed in the list's order.
+
+Solving is most of a run's time, and applying a plan loads the records again in its own
+transaction, so a coordinator's dry run and then its apply would solve the same problem
+twice. Each solution is kept in the cache for a short while, keyed by a fingerprint of
+everything the solver is given (every pair's score and eligibility, each volunteer's room
+and slot penalty, the waiting list's order, and the peers' and volunteers' ids): applying
+reuses it only when what it has just loaded gives exactly the same solver input, so the
+solution is the one solving again would give. Anything else (a change to any record the
+solve reads, another day, other weights, no cache) means solving again.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -37,7 +48,14 @@ from matching.services import lock_for_proposals
 from peers.models import Peer, PreferredTime
 from volunteers.models import AvailabilityWindow, Volunteer
 
+logger = logging.getLogger(__name__)
+
 UNASSIGNED = -1
+# Long enough to review a dry run; a key names the solver's whole input, so an entry is never
+# wrong, only unused once the records change.
+SOLUTION_SECONDS = 15 * 60
+# Part of every key: a change to what the solver does must not reuse older answers.
+SOLUTION_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,7 @@ class WaitingListResult:
     dry_run: bool
     timings: Timings
     matches: tuple[Match, ...] = ()  # the proposed matches made, in the proposals' order
+    reused: bool = False  # the solution came from the cache, for exactly the same input
 
     @property
     def total_score(self):
@@ -379,11 +398,13 @@ def propose_for_waiting_list(*, dry_run=False, plan=None, by=None, on=None):
 
     With `dry_run` nothing is written: the result lists what would be proposed, and its
     `plan` fingerprints the pairs. Otherwise, given the `plan` of the dry run a coordinator
-    reviewed, the waiting list is solved again and, unless it gives the same pairs, nothing
-    is written and the refusal is a StateConflict (`plan_changed`); without a plan, whatever
-    solving gives now is proposed. The proposals are written in one transaction, all or
-    none, after `matching.services.lock_for_proposals` has locked their peers and checked
-    the records' state; the result's `matches` are the matches made.
+    reviewed, the waiting list is loaded again and solved again (or, when the solver's input
+    is exactly what an earlier run solved, its kept solution is reused: `reused`) and,
+    unless it gives the same pairs, nothing is written and the refusal is a StateConflict
+    (`plan_changed`); without a plan, whatever solving gives now is proposed. The proposals
+    are written in one transaction, all or none, after
+    `matching.services.lock_for_proposals` has locked their peers and checked the records'
+    state; the result's `matches` are the matches made.
     """
     if dry_run:
         return _run(dry_run=True, plan=plan, by=by, on=on)
@@ -413,7 +434,17 @@ def _run(*, dry_run, plan, by, on):
     scored = time.perf_counter()
 
     room = data.volunteers.capacity - open_now
-    assigned = solve_assignment(scores, eligible, room, slot_penalty=slot_penalty, queue=data.queue)
+    key = _solution_key(
+        data.peers.ids, data.volunteers.ids, scores, eligible, room, slot_penalty, data.queue
+    )
+    # A dry run always solves: it is the answer a coordinator reviews, and it keeps its own.
+    assigned = None if dry_run else _remembered_solution(key, eligible=eligible, room=room)
+    reused = assigned is not None
+    if not reused:
+        assigned = solve_assignment(
+            scores, eligible, room, slot_penalty=slot_penalty, queue=data.queue
+        )
+        _remember_solution(key, assigned)
     solved = time.perf_counter()
 
     proposals = _proposals(data, parts, scores, assigned, weights)
@@ -441,7 +472,52 @@ def _run(*, dry_run, plan, by, on):
             write=written - described,
         ),
         matches=matches,
+        reused=reused,
     )
+
+
+def _solution_key(*arrays):
+    """The cache key of a solution: a digest of the solver's input arrays, their types and
+    shapes included, so the same key means the same problem."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(array.view(np.uint8).reshape(-1).data)
+    return f"matching:assignment:{SOLUTION_VERSION}:{digest.hexdigest()}"
+
+
+def _remember_solution(key, assigned):
+    try:
+        cache.set(key, assigned.astype(np.int32).tobytes(), SOLUTION_SECONDS)
+    except Exception:
+        # The cache only saves time: without it, applying solves again.
+        logger.warning("Could not keep the bulk assignment's solution in the cache.", exc_info=True)
+
+
+def _remembered_solution(key, *, eligible, room):
+    """The solution kept under `key`, or None. It is used only if it fits the input just
+    loaded: one volunteer or none for every peer, only eligible pairs, nobody beyond their
+    room (so even a damaged entry can never propose an ineligible pair)."""
+    try:
+        kept = cache.get(key)
+    except Exception:
+        logger.warning(
+            "Could not read the bulk assignment's solution from the cache.", exc_info=True
+        )
+        return None
+    peers, volunteers = eligible.shape
+    if not isinstance(kept, bytes) or len(kept) != peers * 4:
+        return None
+    assigned = np.frombuffer(kept, dtype=np.int32).astype(np.int64)
+    chosen = np.flatnonzero(assigned != UNASSIGNED)
+    if ((assigned < UNASSIGNED) | (assigned >= volunteers)).any():
+        return None
+    if not eligible[chosen, assigned[chosen]].all():
+        return None
+    if (np.bincount(assigned[chosen], minlength=volunteers) > room).any():
+        return None
+    return assigned
 
 
 def _proposals(data, parts, scores, assigned, weights):

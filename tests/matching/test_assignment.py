@@ -5,6 +5,8 @@ import itertools
 
 import numpy as np
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
@@ -21,9 +23,12 @@ from matching.engine import suggest
 from matching.models import Match
 from peers.models import Peer
 from tests.factories import (
+    AbsenceFactory,
+    AvailabilityWindowFactory,
     ExclusionFactory,
     MatchFactory,
     PeerFactory,
+    PreferredTimeFactory,
     VolunteerFactory,
     area,
     back_after_a_match,
@@ -443,3 +448,226 @@ class TestProposeForWaitingList:
 
         assert refusal.value.code == "peer_has_match"
         assert not Match.objects.filter(volunteer=volunteer).exists()
+
+
+class UnreachableCache(BaseCache):
+    """A cache whose server does not answer."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("the cache does not answer")
+
+    def set(self, key, value, timeout=None, version=None):
+        raise ConnectionError("the cache does not answer")
+
+
+WEIGHTS = {
+    "distance": 2.0,
+    "availability": 3.0,
+    "focus": 2.0,
+    "language": 1.0,
+    "gender": 1.0,
+    "load": 1.0,
+    "continuity": 2.0,
+}
+
+
+def _a_peers_preferred_time(peer, volunteer, settings):
+    PreferredTimeFactory(peer=peer, weekday=0, starts_at=datetime.time(10, 0))
+
+
+def _a_volunteers_window(peer, volunteer, settings):
+    AvailabilityWindowFactory(
+        volunteer=volunteer, weekday=2, starts_at=datetime.time(18, 0), ends_at=datetime.time(20, 0)
+    )
+
+
+def _a_shared_focus(peer, volunteer, settings):
+    peer.focuses.set([focus("alcohol")])
+    volunteer.focuses.set([focus("alcohol")])
+
+
+def _the_volunteers_area(peer, volunteer, settings):
+    Volunteer.objects.filter(pk=volunteer.pk).update(area=area("Airdrie"))
+
+
+def _the_volunteers_capacity(peer, volunteer, settings):
+    Volunteer.objects.filter(pk=volunteer.pk).update(max_active_matches=5)
+
+
+def _the_weights(peer, volunteer, settings):
+    settings.MATCHING_WEIGHTS = {**WEIGHTS, "distance": 5.0}
+
+
+def _another_peer_waiting(peer, volunteer, settings):
+    """Later on the list, and scoring the same: the volunteer's one place stays the first's."""
+    PreferredTimeFactory(weekday=2)
+
+
+def _another_volunteer(peer, volunteer, settings):
+    fully_trained(VolunteerFactory())
+
+
+def _the_volunteer_away(peer, volunteer, settings):
+    AbsenceFactory(volunteer=volunteer)
+
+
+def _an_exclusion(peer, volunteer, settings):
+    ExclusionFactory(peer=peer, volunteer=volunteer)
+
+
+def _the_peer_paused(peer, volunteer, settings):
+    Peer.objects.filter(pk=peer.pk).update(status=Peer.Status.PAUSED)
+
+
+@pytest.mark.django_db
+class TestApplyingReusesTheDryRunsSolution:
+    """Applying a plan solves again only when something the solver reads has changed."""
+
+    @pytest.fixture(autouse=True)
+    def _now(self, time_machine, settings):
+        time_machine.move_to(NOW, tick=False)
+        settings.MATCHING_WEIGHTS = dict(WEIGHTS)
+
+    @pytest.fixture
+    def solves(self, monkeypatch):
+        """The solver's calls, counted."""
+        calls = []
+        real = assignment.solve_assignment
+
+        def counted(*arguments, **keywords):
+            calls.append(arguments)
+            return real(*arguments, **keywords)
+
+        monkeypatch.setattr(assignment, "solve_assignment", counted)
+        return calls
+
+    def pair(self):
+        """A peer and a volunteer of capacity 1 whose times do not overlap."""
+        peer = PreferredTimeFactory(weekday=2).peer
+        volunteer = fully_trained(VolunteerFactory(max_active_matches=1))
+        AvailabilityWindowFactory(volunteer=volunteer, weekday=0)
+        return peer, volunteer
+
+    def test_applying_an_unchanged_plan_does_not_solve_again(self, solves, coordinator):
+        for _ in range(3):
+            self.pair()
+        dry = propose_for_waiting_list(dry_run=True)
+
+        result = propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert len(solves) == 1
+        assert result.reused and not dry.reused
+        assert [(m.peer, m.volunteer) for m in result.matches] == [
+            (p.peer, p.volunteer) for p in dry.proposals
+        ]
+        assert [(p.score, p.reasons) for p in result.proposals] == [
+            (p.score, p.reasons) for p in dry.proposals
+        ]
+        assert Match.objects.filter(status=Match.Status.PROPOSED).count() == 3
+
+    def test_a_dry_run_always_solves(self, solves):
+        self.pair()
+
+        propose_for_waiting_list(dry_run=True)
+        propose_for_waiting_list(dry_run=True)
+
+        assert len(solves) == 2
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            _a_peers_preferred_time,
+            _a_volunteers_window,
+            _a_shared_focus,
+            _the_volunteers_area,
+            _the_volunteers_capacity,
+            _the_weights,
+            _another_peer_waiting,
+            _another_volunteer,
+        ],
+    )
+    def test_a_change_to_what_the_solver_reads_is_solved_again(
+        self, change, solves, coordinator, settings
+    ):
+        peer, volunteer = self.pair()
+        dry = propose_for_waiting_list(dry_run=True)
+
+        change(peer, volunteer, settings)
+        peer.refresh_from_db()
+        volunteer.refresh_from_db()
+        expected = assignment.engine.suggestion_for(peer, volunteer)
+        result = propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert len(solves) == 2
+        assert not result.reused
+        [made] = result.matches
+        assert (made.peer, made.volunteer) == (peer, volunteer)
+        assert (made.score, made.reasons) == (round(expected.score, 3), list(expected.reasons))
+
+    @pytest.mark.parametrize("change", [_the_volunteer_away, _an_exclusion, _the_peer_paused])
+    def test_a_change_that_takes_the_pair_away_is_refused(
+        self, change, solves, coordinator, settings
+    ):
+        peer, volunteer = self.pair()
+        dry = propose_for_waiting_list(dry_run=True)
+
+        change(peer, volunteer, settings)
+        with pytest.raises(StateConflict) as refusal:
+            propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert refusal.value.code == "plan_changed"
+        assert len(solves) == 2
+        assert not Match.objects.exists()
+
+    def test_without_a_cache_applying_solves_again(self, solves, coordinator, settings, caplog):
+        settings.CACHES = {"default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+        peer, volunteer = self.pair()
+        dry = propose_for_waiting_list(dry_run=True)
+
+        result = propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert len(solves) == 2
+        assert not result.reused
+        assert [(m.peer, m.volunteer) for m in result.matches] == [(peer, volunteer)]
+        assert "Could not read the bulk assignment's solution" in caplog.text
+
+    def test_a_kept_solution_that_does_not_fit_the_records_is_not_used(
+        self, solves, coordinator, monkeypatch
+    ):
+        """Whatever the cache holds under the key, applying never proposes a pair the records
+        just loaded make ineligible, nor fills a volunteer beyond their room."""
+        keys = []
+        remember = assignment._remember_solution
+        monkeypatch.setattr(
+            assignment,
+            "_remember_solution",
+            lambda key, assigned: (keys.append(key), remember(key, assigned)),
+        )
+        first, volunteer = self.pair()
+        second = PeerFactory()
+        ExclusionFactory(peer=second, volunteer=volunteer)
+        dry = propose_for_waiting_list(dry_run=True)
+        assert [(p.peer, p.volunteer) for p in dry.proposals] == [(first, volunteer)]
+        # In id order: the excluded peer given the volunteer as well.
+        cache.set(keys[0], np.array([0, 0], dtype=np.int32).tobytes())
+
+        result = propose_for_waiting_list(plan=dry.plan, by=coordinator)
+
+        assert len(solves) == 2
+        assert not result.reused
+        assert [(m.peer, m.volunteer) for m in result.matches] == [(first, volunteer)]
+
+    def test_the_key_names_every_value_of_the_solvers_input(self):
+        scores = np.arange(6, dtype=np.float64).reshape(2, 3)
+        key = assignment._solution_key(scores, np.ones(3, dtype=bool))
+
+        assert assignment._solution_key(scores.copy(), np.ones(3, dtype=bool)) == key
+        changed = scores.copy()
+        changed[1, 2] += 1e-9
+        assert assignment._solution_key(changed, np.ones(3, dtype=bool)) != key
+        assert assignment._solution_key(scores.reshape(3, 2), np.ones(3, dtype=bool)) != key
+        assert assignment._solution_key(scores, np.ones(3, dtype=np.int8)) != key
+        assert assignment._solution_key(scores.T, np.ones(3, dtype=bool)) != key
