@@ -134,7 +134,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, so psycopg prepares a query run five times on a
+    # connection and PostgreSQL stops planning it again (planning is most of a short read's
+    # time). Off (0) behind a pooler in transaction mode, which cannot keep prepared queries.
+    if env_bool("DATABASE_PREPARED_QUERIES", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web and worker) share the file: wait for locks rather than fail.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
