@@ -5,10 +5,12 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard import today as week
+from dashboard.forms import CancelSessionForm, TextVolunteerForm, control_ids
 from matching.follow_ups import Kind, Urgency
 from matching.models import Session
 from tests.dashboard.today_data import follow_up, reminded, session_at, trained_but
@@ -230,3 +232,19 @@ def test_the_training_lists_show_their_first_volunteers_and_count_the_rest(
     assert "Untrained2" not in unmatchable
     assert "And 1 more." in unmatchable
     assert "/admin/volunteers/volunteer/?status__exact=active&amp;training=lapsed" in unmatchable
+
+
+def test_blank_forms_are_rendered_once_a_page_and_each_row_gets_its_own_ids(coordinator_client):
+    sessions = [session_at(1, 9 + n) for n in range(5)]
+    response = coordinator_client.get("/")
+    page = response.content.decode()
+    rendered = [used.name for used in response.templates].count("dashboard/_form_fields.html")
+    # Each row's reschedule form holds its own times; the text and cancel forms are blank.
+    assert rendered == len(sessions) + 2
+    for session in sessions:
+        for action, form_class in [("text", TextVolunteerForm), ("cancel", CancelSessionForm)]:
+            whole = render_to_string(
+                "dashboard/_form_fields.html",
+                {"form": form_class(auto_id=control_ids(f"session-{session.pk}-{action}"))},
+            )
+            assert whole in page
