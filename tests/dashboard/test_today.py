@@ -10,7 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard import today as week
-from dashboard.forms import CancelSessionForm, TextVolunteerForm, control_ids
+from dashboard.forms import (
+    CancelSessionForm,
+    RescheduleSessionForm,
+    TextVolunteerForm,
+    control_ids,
+)
 from matching.follow_ups import Kind, Urgency
 from matching.models import Session
 from tests.dashboard.today_data import follow_up, reminded, session_at, trained_but
@@ -234,17 +239,27 @@ def test_the_training_lists_show_their_first_volunteers_and_count_the_rest(
     assert "/admin/volunteers/volunteer/?status__exact=active&amp;training=lapsed" in unmatchable
 
 
-def test_blank_forms_are_rendered_once_a_page_and_each_row_gets_its_own_ids(coordinator_client):
+def test_each_form_is_rendered_once_a_page_and_each_row_gets_its_ids_and_times(
+    coordinator_client,
+):
     sessions = [session_at(1, 9 + n) for n in range(5)]
     response = coordinator_client.get("/")
     page = response.content.decode()
     rendered = [used.name for used in response.templates].count("dashboard/_form_fields.html")
-    # Each row's reschedule form holds its own times; the text and cancel forms are blank.
-    assert rendered == len(sessions) + 2
+    assert rendered == 3  # text, reschedule and cancel, however many rows
     for session in sessions:
-        for action, form_class in [("text", TextVolunteerForm), ("cancel", CancelSessionForm)]:
+        forms = [
+            ("text", TextVolunteerForm, {}),
+            ("cancel", CancelSessionForm, {}),
+            ("reschedule", RescheduleSessionForm, {"session": session}),
+        ]
+        for action, form_class, extra in forms:
             whole = render_to_string(
                 "dashboard/_form_fields.html",
-                {"form": form_class(auto_id=control_ids(f"session-{session.pk}-{action}"))},
+                {
+                    "form": form_class(
+                        auto_id=control_ids(f"session-{session.pk}-{action}"), **extra
+                    )
+                },
             )
             assert whole in page
