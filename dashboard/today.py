@@ -122,11 +122,10 @@ def week_of_sessions(*, today=None, in_full=None, per_day=None):
     )
     if in_full in days and days[in_full].total > per_day:
         sessions += sessions_shown().filter(upcoming_between(in_full, in_full)).order_by(*order)
-    seen = set()
+    local, seen = timezone.get_default_timezone(), set()
     for session in sorted(sessions, key=lambda session: (session.starts_at, session.pk)):
         if session.pk not in seen:
             seen.add(session.pk)
-            local = timezone.get_default_timezone()
             days[timezone.localdate(session.starts_at, local)].sessions.append(session)
     return list(days.values())
 
