@@ -71,12 +71,13 @@ def senders(phones):
 
 
 def replies_with_context(replies):
-    """Give each reply `answers` (the text it replies to), `sender` and its number in words,
-    in a fixed number of queries."""
+    """Give each reply `answered_text` (the text it replies to, or None), `sender` and its
+    number in words, in a fixed number of queries. (Not `answers`: that is the reverse side
+    of `answered_by`, which Django looks up again, one query a row, when it was set to None.)"""
     answered = Message.objects.in_bulk({reply.answers_id for reply in replies} - {None})
     people = senders({str(reply.from_number) for reply in replies if reply.from_number})
     for reply in replies:
-        reply.answers = answered.get(reply.answers_id)
+        reply.answered_text = answered.get(reply.answers_id)
         number = reply.from_number.as_national if reply.from_number else "an unknown number"
         reply.number = number
         reply.sender = people.get(str(reply.from_number), Sender("Nobody on record"))

@@ -1,10 +1,18 @@
 """What the Today page shows: the week's sessions by day, the open follow-ups, and the
 training that runs out or is missing. Each read is a fixed number of queries, however many
-rows it shows."""
+rows it shows.
+
+A large office has a hundred sessions a day, and a page of eight hundred rows, each with
+its forms, takes seconds to make and is no use to read. So each day lists its first
+SESSIONS_PER_DAY sessions and links to itself in full (`?day=`), and each training list its
+first TRAINING_SHOWN volunteers, with the rest counted.
+"""
 
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from matching.models import ConfirmationState, FollowUp, Session
@@ -17,6 +25,8 @@ from volunteers.models import (
 )
 
 DAYS_AHEAD = 7
+SESSIONS_PER_DAY = 20
+TRAINING_SHOWN = 25
 
 # Each confirmation state in the coordinator's words, and what to do about it.
 STATE_WORDS = {
@@ -34,6 +44,11 @@ class Day:
     date: datetime.date
     name: str
     sessions: list = field(default_factory=list)
+    total: int = 0  # its sessions, shown or not
+
+    @property
+    def not_shown(self):
+        return self.total - len(self.sessions)
 
 
 def day_name(date, today):
@@ -56,32 +71,62 @@ def session_with_state(pk):
     return sessions_shown().get(pk=pk)
 
 
-def week_of_sessions(*, today=None):
-    """Today and the next seven days (Europe/London), each with its sessions still to be
-    settled (scheduled, confirmed, or declined and needing a new time), earliest first."""
+def week_days(*, today=None):
+    """Today and the next DAYS_AHEAD days (Europe/London)."""
     today = today or timezone.localdate()
-    local = timezone.get_default_timezone()
-    first = datetime.datetime.combine(today, datetime.time.min, tzinfo=local)
-    after = datetime.datetime.combine(
-        today + datetime.timedelta(days=DAYS_AHEAD + 1), datetime.time.min, tzinfo=local
+    return [today + datetime.timedelta(days=n) for n in range(DAYS_AHEAD + 1)]
+
+
+def local_midnight(date):
+    return datetime.datetime.combine(
+        date, datetime.time.min, tzinfo=timezone.get_default_timezone()
     )
-    days = {
-        today + datetime.timedelta(days=n): Day(
-            today + datetime.timedelta(days=n), day_name(today + datetime.timedelta(days=n), today)
-        )
-        for n in range(DAYS_AHEAD + 1)
-    }
-    sessions = (
+
+
+def upcoming_between(first, last):
+    """Sessions still to be settled (scheduled, confirmed, or declined and needing a new
+    time) starting from the day `first` to the day `last`, Europe/London."""
+    return Q(
+        status__in=Session.UPCOMING_STATUSES,
+        starts_at__gte=local_midnight(first),
+        starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
+    )
+
+
+def week_of_sessions(*, today=None, in_full=None, per_day=None):
+    """Today and the next seven days, each with its sessions still to be settled, earliest
+    first: the first `per_day` of each, and every one of the day `in_full` (a date of the
+    week), in three queries at the most."""
+    per_day = SESSIONS_PER_DAY if per_day is None else per_day
+    dates = week_days(today=today)
+    days = {date: Day(date, day_name(date, dates[0])) for date in dates}
+    week = upcoming_between(dates[0], dates[-1])
+    local_day = TruncDate("starts_at", tzinfo=timezone.get_default_timezone())
+    totals = (
+        Session.objects.filter(week)
+        .annotate(day=local_day)
+        .order_by()
+        .values("day")
+        .annotate(total=Count("pk"))
+        .values_list("day", "total")
+    )
+    for date, total in totals:
+        days[date].total = total
+    order = [F("starts_at").asc(), F("pk").asc()]
+    sessions = list(
         sessions_shown()
-        .filter(
-            status__in=Session.UPCOMING_STATUSES,
-            starts_at__gte=first,
-            starts_at__lt=after,
-        )
-        .order_by("starts_at", "pk")
+        .filter(week)
+        .annotate(nth=Window(RowNumber(), partition_by=[local_day], order_by=order))
+        .filter(nth__lte=per_day)
+        .order_by(*order)
     )
-    for session in sessions:
-        days[timezone.localdate(session.starts_at, local)].sessions.append(session)
+    if in_full in days and days[in_full].total > per_day:
+        sessions += sessions_shown().filter(upcoming_between(in_full, in_full)).order_by(*order)
+    local, seen = timezone.get_default_timezone(), set()
+    for session in sorted(sessions, key=lambda session: (session.starts_at, session.pk)):
+        if session.pk not in seen:
+            seen.add(session.pk)
+            days[timezone.localdate(session.starts_at, local)].sessions.append(session)
     return list(days.values())
 
 
@@ -94,17 +139,22 @@ def open_follow_ups():
 class TrainingPanel:
     expiring: list  # (volunteer, course, runs out on), soonest first
     cannot_be_matched: list  # (volunteer, [gaps]) with a required course missing or expired
+    expiring_not_shown: int = 0
+    cannot_be_matched_not_shown: int = 0
 
 
-def training_panel(*, today=None):
+def training_panel(*, today=None, shown=None):
     """Active volunteers whose required training or PVG runs out within
     TRAINING_EXPIRY_WARNING_DAYS, and those who cannot be matched for missing or expired
-    training, by the volunteers app's own rules (`with_training_state`, `training_gaps`)."""
+    training, by the volunteers app's own rules (`with_training_state`, `training_gaps`):
+    the first `shown` of each list, and how many more there are."""
     today = today or timezone.localdate()
+    shown = TRAINING_SHOWN if shown is None else shown
     volunteers = list(
         Volunteer.objects.filter(status=Volunteer.Status.ACTIVE)
         .with_training_state(on=today)
         .filter(training_state__in=[TrainingState.EXPIRING, TrainingState.LAPSED])
+        .only("pk", "preferred_name", "full_name")
         .order_by("preferred_name", "full_name", "pk")
     )
     if not volunteers:
@@ -121,7 +171,12 @@ def training_panel(*, today=None):
         if volunteer.training_state == TrainingState.LAPSED and lapsed:
             cannot_be_matched.append((volunteer, lapsed))
     expiring.sort(key=lambda row: (row[2], row[0].preferred_name, row[0].pk))
-    return TrainingPanel(expiring=expiring, cannot_be_matched=cannot_be_matched)
+    return TrainingPanel(
+        expiring=expiring[:shown],
+        cannot_be_matched=cannot_be_matched[:shown],
+        expiring_not_shown=max(0, len(expiring) - shown),
+        cannot_be_matched_not_shown=max(0, len(cannot_be_matched) - shown),
+    )
 
 
 def local_time(moment):

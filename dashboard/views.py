@@ -6,6 +6,8 @@ asked by htmx, answers the one row it changed. A refusal from the service is sho
 form, beside the field it is about; the service's transaction means nothing is half-saved.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -97,7 +99,7 @@ class Today(Page):
     def get_context_data(self, bound_session=None, bound_follow_up=None, **kwargs):
         """`bound_session` is (session id, action, form) and `bound_follow_up` (follow-up id,
         form) when a posted form is shown again with its errors."""
-        days = week.week_of_sessions()
+        days = week.week_of_sessions(in_full=self.day_in_full())
         refusals, shown = [], set()
         for day in days:
             for session in day.sessions:
@@ -121,12 +123,20 @@ class Today(Page):
         return super().get_context_data(
             refusals=refusals,
             days=days,
-            session_count=sum(len(day.sessions) for day in days),
+            session_count=sum(day.total for day in days),
             follow_ups=open_ones,
             training=week.training_panel(),
             training_warning_days=settings.TRAINING_EXPIRY_WARNING_DAYS,
             **kwargs,
         )
+
+    def day_in_full(self):
+        """The day asked for in full (`?day=2026-12-04`), or None; any other text is
+        ignored and the page shows the week as usual."""
+        try:
+            return datetime.date.fromisoformat(self.request.GET.get("day", "")[:10])
+        except ValueError:
+            return None
 
 
 class Action(CoordinatorRequired, View):

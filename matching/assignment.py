@@ -278,7 +278,7 @@ def _load(*, on):
         has_times=has_times,
     )
 
-    volunteers = _volunteers_with_room(areas, on=on)
+    volunteers = engine.volunteers_with_room(areas, on=on, proposals_take_room=True)
     ids = volunteers.ids
     active = {"volunteer__status": Volunteer.Status.ACTIVE}
     volunteer_languages = engine.incidence(
@@ -338,41 +338,6 @@ def _load(*, on):
         focus_names=focuses,
         last=last,
         queue=queue,
-    )
-
-
-def _volunteers_with_room(areas, *, on):
-    """Volunteers who may be matched on the day and have room for one more peer."""
-    rows = list(
-        engine.trained_and_present(Volunteer.objects.all(), on=on)
-        .order_by("id")
-        .values_list(
-            "id",
-            "area_id",
-            "gender",
-            "travel_radius_km",
-            "meets_in_person",
-            "meets_by_phone",
-            "meets_by_video",
-            "max_active_matches",
-        )
-    )
-    ids = np.array([row[0] for row in rows], dtype=np.int64)
-    active, proposed = engine.open_matches(ids)
-    capacity = np.array([row[7] for row in rows], dtype=np.int64)
-    room = (capacity - active - proposed > 0) & (active < capacity)
-    rows = [row for row, keep in zip(rows, room, strict=True) if keep]
-    return engine.VolunteerArrays(
-        ids=ids[room],
-        area=areas.index([row[1] for row in rows]),
-        gender=engine.gender_codes([row[2] for row in rows]),
-        radius_km=np.array([row[3] for row in rows], dtype=np.float64),
-        in_person=np.array([row[4] for row in rows], dtype=bool),
-        phone=np.array([row[5] for row in rows], dtype=bool),
-        video=np.array([row[6] for row in rows], dtype=bool),
-        capacity=capacity[room],
-        active=active[room],
-        proposed=proposed[room],
     )
 
 

@@ -656,6 +656,49 @@ def open_matches(volunteer_ids):
     return counts[Match.Status.ACTIVE], counts[Match.Status.PROPOSED]
 
 
+def volunteers_with_room(areas, *, on, proposals_take_room):
+    """The arrays of volunteers who may be matched on the day (`trained_and_present`) and
+    have room for one more peer, in id order, read in two queries.
+
+    Room means fewer active matches than their capacity. With `proposals_take_room`, each
+    proposal awaiting approval takes a place too, as when bulk assignment fills the places
+    left; suggestions leave it False, so a volunteer with a proposal pending is still shown.
+    """
+    rows = list(
+        trained_and_present(Volunteer.objects.all(), on=on)
+        .order_by("id")
+        .values_list(
+            "id",
+            "area_id",
+            "gender",
+            "travel_radius_km",
+            "meets_in_person",
+            "meets_by_phone",
+            "meets_by_video",
+            "max_active_matches",
+        )
+    )
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    active, proposed = open_matches(ids)
+    capacity = np.array([row[7] for row in rows], dtype=np.int64)
+    room = active < capacity
+    if proposals_take_room:
+        room &= capacity - active - proposed > 0
+    rows = [row for row, keep in zip(rows, room, strict=True) if keep]
+    return VolunteerArrays(
+        ids=ids[room],
+        area=areas.index([row[1] for row in rows]),
+        gender=gender_codes([row[2] for row in rows]),
+        radius_km=np.array([row[3] for row in rows], dtype=np.float64),
+        in_person=np.array([row[4] for row in rows], dtype=bool),
+        phone=np.array([row[5] for row in rows], dtype=bool),
+        video=np.array([row[6] for row in rows], dtype=bool),
+        capacity=capacity[room],
+        active=active[room],
+        proposed=proposed[room],
+    )
+
+
 def last_supported(peers):
     """{(peer id, volunteer id): last day} of earlier matches that ended, for `peers` (ids or
     a subquery of them)."""

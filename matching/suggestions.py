@@ -124,7 +124,9 @@ class _Loaded:
             has_times=has_times,
         )
 
-        loaded.volunteers = _matchable_volunteers(loaded.areas, on=on)
+        loaded.volunteers = engine.volunteers_with_room(
+            loaded.areas, on=on, proposals_take_room=False
+        )
         ids = loaded.volunteers.ids
         active = Q(volunteer__status=Volunteer.Status.ACTIVE)
         loaded.volunteer_languages = engine.incidence(
@@ -198,42 +200,6 @@ class _Loaded:
             proposed=int(self.volunteers.proposed[v]),
             supported_until=self.last.get((peer.pk, volunteer.pk)),
         )
-
-
-def _matchable_volunteers(areas, *, on):
-    """Volunteers who may be matched on the day and support fewer people than their
-    capacity, in id order."""
-    rows = list(
-        engine.trained_and_present(Volunteer.objects.all(), on=on)
-        .order_by("id")
-        .values_list(
-            "id",
-            "area_id",
-            "gender",
-            "travel_radius_km",
-            "meets_in_person",
-            "meets_by_phone",
-            "meets_by_video",
-            "max_active_matches",
-        )
-    )
-    ids = np.array([row[0] for row in rows], dtype=np.int64)
-    active, proposed = engine.open_matches(ids)
-    capacity = np.array([row[7] for row in rows], dtype=np.int64)
-    room = active < capacity
-    rows = [row for row, keep in zip(rows, room, strict=True) if keep]
-    return engine.VolunteerArrays(
-        ids=ids[room],
-        area=areas.index([row[1] for row in rows]),
-        gender=engine.gender_codes([row[2] for row in rows]),
-        radius_km=np.array([row[3] for row in rows], dtype=np.float64),
-        in_person=np.array([row[4] for row in rows], dtype=bool),
-        phone=np.array([row[5] for row in rows], dtype=bool),
-        video=np.array([row[6] for row in rows], dtype=bool),
-        capacity=capacity[room],
-        active=active[room],
-        proposed=proposed[room],
-    )
 
 
 def _during(times):

@@ -156,6 +156,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "send_after"], name="message_due"),
             models.Index(fields=["to_number", "created_at"], name="message_by_number"),
+            # A volunteer's texts both ways (`of_number`): the replies are found by sender.
+            models.Index(fields=["from_number", "created_at"], name="message_by_sender"),
             models.Index(
                 fields=["needs_attention"],
                 condition=Q(needs_attention=True),

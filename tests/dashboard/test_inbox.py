@@ -266,6 +266,16 @@ def test_the_query_count_does_not_grow_with_the_replies_shown(coordinator_client
     assert _queries(coordinator_client) == one
 
 
+def test_replies_that_answer_no_text_add_no_queries(coordinator_client, ailsa):
+    received("+447700900501", "who is this?")
+    one = _queries(coordinator_client)
+    for n in range(10):
+        received(f"+4477009006{n:02d}", f"wrong number {n}")
+    page = inbox(coordinator_client)
+    assert page.count("it answers nothing PeerPath asked") == 11
+    assert _queries(coordinator_client) == one
+
+
 # Answering --------------------------------------------------------------------------------
 
 

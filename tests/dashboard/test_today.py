@@ -5,9 +5,17 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dashboard import today as week
+from dashboard.forms import (
+    CancelSessionForm,
+    RescheduleSessionForm,
+    TextVolunteerForm,
+    control_ids,
+)
 from matching.follow_ups import Kind, Urgency
 from matching.models import Session
 from tests.dashboard.today_data import follow_up, reminded, session_at, trained_but
@@ -177,3 +185,81 @@ def test_the_query_count_does_not_grow_with_the_rows_shown(coordinator_client):
     assert page.count('class="card" id="session-') == 20
     assert page.count('<li class="card urgency-') == 10
     assert _queries(coordinator_client) == few
+
+
+def test_a_busy_day_lists_its_first_sessions_and_links_to_all_of_them(
+    coordinator_client, monkeypatch
+):
+    monkeypatch.setattr(week, "SESSIONS_PER_DAY", 3)
+    busy = [session_at(1, 9 + n) for n in range(5)]
+    quiet = session_at(2, 10)
+    page = today_page(coordinator_client)
+    shown = [session for session in busy if f'id="session-{session.pk}"' in page]
+    assert shown == busy[:3]
+    assert f'id="session-{quiet.pk}"' in page
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    link = f'href="/?day={tomorrow:%Y-%m-%d}#day-{tomorrow:%Y-%m-%d}"'
+    assert "The first 3 of 5 sessions." in page and link in page
+    assert page.count("The first 3 of") == 1
+
+    in_full = coordinator_client.get(f"/?day={tomorrow:%Y-%m-%d}").content.decode()
+    assert all(f'id="session-{session.pk}"' in in_full for session in busy)
+    assert "The first 3 of" not in in_full
+    assert "Today and the next seven days: 6 sessions" in in_full
+
+
+def test_a_day_asked_for_that_is_no_date_shows_the_week_as_usual(coordinator_client):
+    session = session_at(1, 9)
+    for text in ["nonsense", "2026-13-45", "<script>", "9" * 200]:
+        response = coordinator_client.get("/", {"day": text})
+        assert response.status_code == 200
+        assert f'id="session-{session.pk}"' in response.content.decode()
+
+
+def test_the_training_lists_show_their_first_volunteers_and_count_the_rest(
+    coordinator_client, monkeypatch
+):
+    monkeypatch.setattr(week, "TRAINING_SHOWN", 2)
+    for n in range(3):
+        VolunteerFactory(preferred_name=f"Untrained{n}")
+        trained_but(
+            VolunteerFactory(preferred_name=f"Expiring{n}"),
+            "NALOXONE",
+            expires_on=timezone.localdate() + datetime.timedelta(days=n + 1),
+        )
+    page = today_page(coordinator_client)
+    expiring = page.split('id="expiring-heading"')[1].split('id="unmatchable-heading"')[0]
+    unmatchable = page.split('id="unmatchable-heading"')[1]
+    assert "Expiring0" in expiring and "Expiring1" in expiring and "Expiring2" not in expiring
+    assert "And 1 more, the latest to run out." in expiring
+    assert "/admin/volunteers/volunteer/?status__exact=active&amp;training=expiring" in expiring
+    assert "Untrained0" in unmatchable and "Untrained1" in unmatchable
+    assert "Untrained2" not in unmatchable
+    assert "And 1 more." in unmatchable
+    assert "/admin/volunteers/volunteer/?status__exact=active&amp;training=lapsed" in unmatchable
+
+
+def test_each_form_is_rendered_once_a_page_and_each_row_gets_its_ids_and_times(
+    coordinator_client,
+):
+    sessions = [session_at(1, 9 + n) for n in range(5)]
+    response = coordinator_client.get("/")
+    page = response.content.decode()
+    rendered = [used.name for used in response.templates].count("dashboard/_form_fields.html")
+    assert rendered == 3  # text, reschedule and cancel, however many rows
+    for session in sessions:
+        forms = [
+            ("text", TextVolunteerForm, {}),
+            ("cancel", CancelSessionForm, {}),
+            ("reschedule", RescheduleSessionForm, {"session": session}),
+        ]
+        for action, form_class, extra in forms:
+            whole = render_to_string(
+                "dashboard/_form_fields.html",
+                {
+                    "form": form_class(
+                        auto_id=control_ids(f"session-{session.pk}-{action}"), **extra
+                    )
+                },
+            )
+            assert whole in page

@@ -290,6 +290,18 @@ def test_texts_both_ways_with_their_delivery_state(coordinator_client, ailsa):
     assert html.index("ok!") < html.index("See you Tuesday")
 
 
+def test_the_texts_both_ways_are_found_by_an_index_on_each_number():
+    """The text history asks for the texts sent to the number and those received from it,
+    newest first: each side has an index led by its number, so neither scans every text."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Message._meta.db_table)
+    leading = {
+        tuple(each["columns"][:2]) for each in found.values() if each["index"] and each["columns"]
+    }
+    assert ("to_number", "created_at") in leading
+    assert ("from_number", "created_at") in leading
+
+
 def test_an_opted_out_volunteer_is_said_to_be_unable_to_be_texted(coordinator_client, ailsa):
     record_opt_out(str(ailsa.phone), word="STOP")
     assert "Cannot be texted: they opted out (STOP)" in page_of(coordinator_client, ailsa)
