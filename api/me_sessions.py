@@ -21,6 +21,7 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
     Q,
     Subquery,
     Window,
@@ -95,18 +96,10 @@ SHOWN = (
     "reminder__status",
 )
 # What a fetched session reads: the columns its row shows (and what may still be answered
-# follows from), no more; its version and confirmation state are made by the database.
-# Confirming and declining read the session again, whole, under a lock.
-MY_SESSION_COLUMNS = (
-    "match",
-    "starts_at",
-    "ends_at",
-    "mode",
-    "place",
-    "status",
-    "hours",
-    "match__peer__preferred_name",
-)
+# follows from), no more; the peer's first name comes with them as a plain value, and its
+# version and confirmation state are made by the database. Confirming and declining read
+# the session again, whole, under a lock.
+MY_SESSION_COLUMNS = ("match", "starts_at", "ends_at", "mode", "place", "status", "hours")
 
 
 def versioned(queryset, now):
@@ -163,7 +156,6 @@ class MySessionSerializer(ModelSerializer):
         help_text="Your volunteer hours, recorded once it took place; null until then.",
     )
     peer_name = serializers.CharField(
-        source="match.peer.preferred_name",
         read_only=True,
         help_text="The first name of the person you support, and nothing more.",
     )
@@ -281,7 +273,7 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         sessions = (
             self.sessions()
             .with_confirmation_state()
-            .select_related("match__peer")
+            .annotate(peer_name=F("match__peer__preferred_name"))
             .only(*MY_SESSION_COLUMNS)
         )
         return versioned(sessions, getattr(self, "now", None) or timezone.now())

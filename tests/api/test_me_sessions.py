@@ -2,9 +2,11 @@
 
 import datetime
 import json
+from collections import Counter
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -13,6 +15,7 @@ from matching import services
 from matching.models import FollowUp, Match, Session
 from messaging.models import Message
 from messaging.services import record_opt_out
+from peers.models import Peer
 from tests.api.conftest import problem_of
 from tests.factories import AppVolunteerUserFactory, MatchFactory, SessionFactory, VolunteerFactory
 from volunteers.models import Volunteer
@@ -180,6 +183,25 @@ def test_the_list_takes_as_many_queries_for_fifty_sessions_as_for_one(app, match
         session_of(match, day)
     assert len(ids(app.get(SESSIONS, {"page_size": 100}))) == 50
     assert queries() == one
+
+
+def test_a_page_makes_one_record_a_session_and_reads_the_peers_name_as_a_value(app, match):
+    for day in range(1, 6):
+        session_of(match, day)
+    made = Counter()
+
+    def count(sender, **kwargs):
+        made[sender] += 1
+
+    post_init.connect(count)
+    try:
+        rows = app.get(SESSIONS, {"page_size": 100}).json()["results"]
+    finally:
+        post_init.disconnect(count)
+
+    assert {row["peer_name"] for row in rows} == {match.peer.preferred_name}
+    assert made[Session] == 5
+    assert made[Match] == made[Peer] == 0
 
 
 def test_someone_elses_session_is_a_404_to_read_and_to_answer(app):
