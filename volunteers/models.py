@@ -271,9 +271,12 @@ def training_gaps(records, required_courses, *, on=None, within_days=None):
     on = on or timezone.localdate()
     within_days = settings.TRAINING_EXPIRY_WARNING_DAYS if within_days is None else within_days
     horizon = on + datetime.timedelta(days=within_days)
+    by_course = {}
+    for record in records:
+        by_course.setdefault(record.course_id, []).append(record)
     gaps = []
     for course in required_courses:
-        mine = [record for record in records if record.course_id == course.pk]
+        mine = by_course.get(course.pk, [])
         current = [record for record in mine if record.is_current(on)]
         if not mine:
             gaps.append({"course": course, "state": "missing", "expires_on": None})
