@@ -2,17 +2,11 @@
 server stops planning it anew (planning is most of a short read's time, a 304's above all);
 DATABASE_PREPARED_QUERIES=0 turns that off for a pooler in transaction mode."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
 from community.models import Area
-
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.config.fresh_process import printed
 
 
 def prepared_statements():
@@ -34,22 +28,11 @@ def test_a_query_run_over_and_over_is_prepared_once_with_its_values_bound_apart(
 
 
 def databases_options_with(**env):
-    code = (
-        "import django; django.setup(); from django.conf import settings as s;"
-        "o = s.DATABASES['default'].get('OPTIONS', {});"
-        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
-    )
-    clean = {k: v for k, v in os.environ.items() if k != "DATABASE_PREPARED_QUERIES"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+    return printed(
+        "from django.conf import settings; o = settings.DATABASES['default'].get('OPTIONS', {});"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
+        **env,
+    ).split()
 
 
 def test_prepared_queries_are_on_for_postgresql_unless_turned_off():

@@ -1,17 +1,13 @@
 """The shared cache in Redis keeps one client for each server (config/redis_cache.py) and is
 otherwise Django's: values, counters and expiry work as before, across processes."""
 
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from config.redis_cache import RedisCache
-
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.config.fresh_process import printed
 
 pytestmark = pytest.mark.redis
 
@@ -46,35 +42,18 @@ def test_counters_and_expiry_work_as_in_django(shared_cache):
 
 def test_a_value_written_here_is_read_by_another_process(shared_cache):
     shared_cache.set("from-the-web", {"volunteer": 7, "note": "Ça va 👍"}, 30)
-    code = (
-        "import django; django.setup(); from config.redis_cache import RedisCache;"
+    seen = printed(
+        "from config.redis_cache import RedisCache;"
         f"c = RedisCache({settings.REDIS_URL!r}, {{'KEY_PREFIX': {shared_cache.key_prefix!r}}});"
         "print(c.get('from-the-web'))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={"DJANGO_SETTINGS_MODULE": "config.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "{'volunteer': 7, 'note': 'Ça va 👍'}"
+    assert seen.strip() == "{'volunteer': 7, 'note': 'Ça va 👍'}"
 
 
 def test_the_site_uses_it_when_redis_is_set():
-    code = (
-        "import django; django.setup(); from django.core.cache import caches;"
-        "cache = caches['default']; print(type(cache).__module__, type(cache._cache).__name__)"
+    seen = printed(
+        "from django.core.cache import caches; cache = caches['default'];"
+        "print(type(cache).__module__, type(cache._cache).__name__)",
+        REDIS_URL=settings.REDIS_URL,
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={"DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": settings.REDIS_URL},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["config.redis_cache", "KeptClients"]
+    assert seen.split() == ["config.redis_cache", "KeptClients"]

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.config.fresh_process import printed
+
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
@@ -45,23 +47,12 @@ def test_a_malformed_switch_is_refused_by_name():
 
 
 def settings_seen_with(**env):
-    code = (
-        "import django; django.setup(); from django.conf import settings as s;"
+    return printed(
+        "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.Q_CLUSTER.get('redis') or 'orm',"
-        " s.DEBUG, s.TIME_ZONE, s.USE_TZ)"
-    )
-    names = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
-    clean = {k: v for k, v in os.environ.items() if k not in names}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+        " s.DEBUG, s.TIME_ZONE, s.USE_TZ)",
+        **env,
+    ).split()
 
 
 def test_with_nothing_set_peerpath_runs_locally():
@@ -83,22 +74,8 @@ def test_database_url_selects_postgresql_and_redis_url_the_redis_broker():
 
 
 def test_earlier_secret_keys_are_read_newest_first_for_a_rotation():
-    code = (
-        "import django; django.setup(); from django.conf import settings as s;"
-        "print(s.SECRET_KEY_FALLBACKS)"
+    seen = printed(
+        "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        SECRET_KEY_FALLBACKS=" newer-key , older-key ,",
     )
-    clean = {k: v for k, v in os.environ.items() if k != "SECRET_KEY_FALLBACKS"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY_FALLBACKS": " newer-key , older-key ,",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['newer-key', 'older-key']"
+    assert seen.strip() == "['newer-key', 'older-key']"
