@@ -4,8 +4,9 @@ rows it shows.
 
 A large office has a hundred sessions a day, and a page of eight hundred rows, each with
 its forms, takes seconds to make and is no use to read. So each day lists its first
-SESSIONS_PER_DAY sessions and links to itself in full (`?day=`), and each training list its
-first TRAINING_SHOWN volunteers, with the rest counted.
+SESSIONS_PER_DAY sessions and links to itself in full (`?day=`); the follow-ups panel its
+FOLLOW_UPS_SHOWN most urgent, and links to all of them (`?follow_ups=all`); and each training
+list its first TRAINING_SHOWN volunteers, with the rest counted.
 """
 
 import datetime
@@ -26,6 +27,7 @@ from volunteers.models import (
 
 DAYS_AHEAD = 7
 SESSIONS_PER_DAY = 20
+FOLLOW_UPS_SHOWN = 25
 TRAINING_SHOWN = 25
 
 # Each confirmation state in the coordinator's words, and what to do about it.
@@ -130,9 +132,25 @@ def week_of_sessions(*, today=None, in_full=None, per_day=None):
     return list(days.values())
 
 
-def open_follow_ups():
-    """Open follow-ups, most urgent first (a low wellbeing answer ahead of all)."""
-    return list(FollowUp.objects.open().most_urgent_first().select_related("volunteer"))
+@dataclass
+class FollowUpPanel:
+    rows: list  # the most urgent first
+    total: int  # open, shown or not
+
+    @property
+    def not_shown(self):
+        return self.total - len(self.rows)
+
+
+def open_follow_ups(*, shown=None):
+    """Open follow-ups, most urgent first (a low wellbeing answer ahead of all): the first
+    `shown` of them (all with None), and how many are open."""
+    open_ones = FollowUp.objects.open()
+    rows = open_ones.most_urgent_first().select_related("volunteer")
+    if shown is None:
+        rows = list(rows)
+        return FollowUpPanel(rows, len(rows))
+    return FollowUpPanel(list(rows[:shown]), open_ones.count())
 
 
 @dataclass

@@ -108,8 +108,8 @@ class Today(Page):
                     bound = bound_session[1:]
                     shown.add("session")
                 session_forms(session, bound)
-        open_ones = week.open_follow_ups()
-        for follow_up in open_ones:
+        follow_ups = week.open_follow_ups(shown=self.follow_ups_shown())
+        for follow_up in follow_ups.rows:
             bound = None
             if bound_follow_up is not None and bound_follow_up[0] == follow_up.pk:
                 bound = bound_follow_up[1]
@@ -124,11 +124,16 @@ class Today(Page):
             refusals=refusals,
             days=days,
             session_count=sum(day.total for day in days),
-            follow_ups=open_ones,
+            follow_ups=follow_ups,
             training=week.training_panel(),
             training_warning_days=settings.TRAINING_EXPIRY_WARNING_DAYS,
             **kwargs,
         )
+
+    def follow_ups_shown(self):
+        """How many follow-ups the page lists: the most urgent few, or all of them with
+        `?follow_ups=all`."""
+        return None if self.request.GET.get("follow_ups") == "all" else week.FOLLOW_UPS_SHOWN
 
     def day_in_full(self):
         """The day asked for in full (`?day=2026-12-04`), or None; any other text is

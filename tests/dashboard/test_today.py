@@ -239,6 +239,29 @@ def test_the_training_lists_show_their_first_volunteers_and_count_the_rest(
     assert "/admin/volunteers/volunteer/?status__exact=active&amp;training=lapsed" in unmatchable
 
 
+def test_the_follow_ups_panel_lists_the_most_urgent_and_links_to_all_of_them(
+    coordinator_client, monkeypatch
+):
+    monkeypatch.setattr(week, "FOLLOW_UPS_SHOWN", 2)
+    urgent = follow_up("urgent", urgency=Urgency.URGENT)
+    soon = [follow_up(f"soon-{n}") for n in range(2)]
+    page = today_page(coordinator_client)
+    panel = page.split('id="follow-ups"')[1].split('id="training-heading"')[0]
+    assert f'id="follow-up-{urgent.pk}"' in panel
+    assert panel.count('<li class="card urgency-') == 2
+    assert "3 open, most urgent first." in panel
+    assert "The 2 most urgent of 3." in panel
+    assert 'href="/?follow_ups=all#follow-ups">All 3 open follow-ups</a>' in panel
+
+    everything = coordinator_client.get("/", {"follow_ups": "all"}).content.decode()
+    panel = everything.split('id="follow-ups"')[1].split('id="training-heading"')[0]
+    assert all(f'id="follow-up-{row.pk}"' in panel for row in [urgent, *soon])
+    assert "most urgent of" not in panel
+    for text in ["some", "<script>", "9" * 200]:
+        other = coordinator_client.get("/", {"follow_ups": text}).content.decode()
+        assert other.count('<li class="card urgency-') == 2
+
+
 def test_each_form_is_rendered_once_a_page_and_each_row_gets_its_ids_and_times(
     coordinator_client,
 ):
