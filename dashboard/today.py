@@ -79,6 +79,39 @@ def week_days(*, today=None):
     return [today + datetime.timedelta(days=n) for n in range(DAYS_AHEAD + 1)]
 
 
+@dataclass
+class DaysWithout:
+    """Days after today in a row with no session, shown as one line."""
+
+    first: datetime.date
+    last: datetime.date
+
+    @property
+    def name(self):
+        if self.first == self.last:
+            return f"{self.first:%A} {self.first.day} {self.first:%B}"
+        first_month = "" if self.first.month == self.last.month else f" {self.first:%B}"
+        return (
+            f"{self.first:%A} {self.first.day}{first_month} to "
+            f"{self.last:%A} {self.last.day} {self.last:%B}"
+        )
+
+
+def folded(days):
+    """The week as the page lays it out: today always, each day with sessions, and each run
+    of days after today without any as one `DaysWithout` (on a phone, eight headings saying
+    "No sessions." pushed the follow-ups far down)."""
+    laid_out = []
+    for index, day in enumerate(days):
+        if index == 0 or day.sessions:
+            laid_out.append(day)
+        elif isinstance(laid_out[-1], DaysWithout):
+            laid_out[-1].last = day.date
+        else:
+            laid_out.append(DaysWithout(day.date, day.date))
+    return laid_out
+
+
 def local_midnight(date):
     return datetime.datetime.combine(
         date, datetime.time.min, tzinfo=timezone.get_default_timezone()

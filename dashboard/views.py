@@ -122,7 +122,7 @@ class Today(Page):
             refusals += errors_of(bound_follow_up[1])
         return super().get_context_data(
             refusals=refusals,
-            days=days,
+            days=week.folded(days),
             session_count=sum(day.total for day in days),
             follow_ups=follow_ups,
             training=week.training_panel(),

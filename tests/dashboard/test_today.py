@@ -50,13 +50,52 @@ def test_sessions_are_listed_by_day_with_who_where_and_when(coordinator_client):
     assert "In person, Airdrie library" in page
 
 
-def test_every_day_of_the_week_is_shown_even_without_sessions(coordinator_client):
-    page = today_page(coordinator_client)
+def test_today_is_always_shown_and_days_after_it_without_sessions_take_one_line(
+    coordinator_client,
+):
     today = timezone.localdate()
-    assert f"Today, {today:%A} {today.day} {today:%B}" in page
-    last = today + datetime.timedelta(days=7)
-    assert f"{last:%A} {last.day} {last:%B}" in page
-    assert page.count("No sessions.") == 8
+    day = [today + datetime.timedelta(days=n) for n in range(8)]
+
+    def heading(date):
+        return f"{date:%A} {date.day}"
+
+    page = today_page(coordinator_client)
+    assert f"Today, {heading(today)} {today:%B}" in page
+    assert page.count("No sessions.") == 1
+    assert page.count("No sessions on any of these days.") == 1
+    first_month = "" if day[1].month == day[7].month else f" {day[1]:%B}"
+    assert f">{heading(day[1])}{first_month} to " in page
+    assert f" to {heading(day[7])} {day[7]:%B}</h3>" in page
+
+    session_at(3, 10)
+    page = today_page(coordinator_client)
+    assert page.count("No sessions on any of these days.") == 2  # days 1-2 and 4-7
+    assert f"Today, {heading(today)}" in page
+    assert f'id="day-{day[3]:%Y-%m-%d}"' in page
+    assert f'id="days-{day[1]:%Y-%m-%d}"' in page and f'id="days-{day[4]:%Y-%m-%d}"' in page
+
+
+def test_one_day_without_sessions_between_two_with_is_named_alone():
+    today = datetime.date(2026, 12, 3)
+    days = [week.Day(today + datetime.timedelta(days=n), "") for n in range(8)]
+    for n in (0, 1, 3, 4, 5, 6, 7):
+        days[n].sessions = ["a session"]
+
+    laid_out = week.folded(days)
+
+    assert [getattr(item, "name", None) for item in laid_out if hasattr(item, "last")] == [
+        "Saturday 5 December"
+    ]
+    assert len(laid_out) == 8
+
+
+def test_days_without_sessions_across_a_month_end_name_both_months():
+    today = datetime.date(2026, 12, 28)
+    days = [week.Day(today + datetime.timedelta(days=n), "") for n in range(8)]
+
+    [_, empty] = week.folded(days)
+
+    assert empty.name == "Tuesday 29 December to Monday 4 January"
 
 
 def test_a_session_after_the_week_or_settled_is_not_listed(coordinator_client):
