@@ -1,7 +1,8 @@
-"""What the benchmarks share: running manage.py in a subprocess, reading --sizes, and how
-busy the machine is."""
+"""What the benchmarks share: running manage.py or a benchmark's own child step in a
+subprocess, reading --sizes, and how busy the machine is."""
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -22,6 +23,25 @@ def manage(*arguments, environment):
     if finished.returncode != 0:
         sys.exit(f"manage.py {' '.join(arguments)} failed:\n{finished.stderr}")
     return finished.stdout
+
+
+def child_result(script, kind, *, env, extra=(), show_output=False):
+    """Run `script --child kind` (a benchmark's step in a process of its own, so each starts
+    with a fresh connection and its own settings) and return the JSON of its last line; any
+    lines before it are printed when `show_output`. A failed step stops the benchmark."""
+    finished = subprocess.run(
+        [sys.executable, str(script), "--child", kind, *extra],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if finished.returncode != 0:
+        sys.exit(f"The {kind} step failed:\n{finished.stderr[-4000:]}")
+    lines = finished.stdout.strip().splitlines()
+    if show_output and len(lines) > 1:
+        print("\n".join(lines[:-1]))
+    return json.loads(lines[-1])
 
 
 def sizes(text):

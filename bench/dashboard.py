@@ -38,7 +38,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -49,7 +48,7 @@ from zoneinfo import ZoneInfo
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage, say_how_busy  # noqa: E402
+from bench.commands import child_result, manage, say_how_busy  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 VOLUNTEERS = 10_000
@@ -171,18 +170,7 @@ def prepare(arguments, env):
 
 
 def run_child(kind, *, env, extra=()):
-    finished = subprocess.run(
-        [sys.executable, __file__, "--child", kind, *extra],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"The {kind} step failed:\n{finished.stderr[-4000:]}")
-    if kind == "measure" and finished.stdout.strip().count("\n"):
-        print("\n".join(finished.stdout.strip().splitlines()[:-1]))
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return child_result(__file__, kind, env=env, extra=extra, show_output=kind == "measure")
 
 
 # In the child process ----------------------------------------------------------------------

@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
@@ -37,7 +36,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage, say_how_busy, sizes  # noqa: E402
+from bench.commands import child_result, manage, say_how_busy, sizes  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 SUGGEST_PEERS = 40
@@ -132,16 +131,7 @@ def prepare(arguments, *, database, volunteers, peers, adjust=None):
 
 
 def run_child(kind, *, env, extra=()):
-    finished = subprocess.run(
-        [sys.executable, __file__, "--child", kind, *extra],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"The {kind} measurement failed:\n{finished.stderr[-4000:]}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return child_result(__file__, kind, env=env, extra=extra)
 
 
 # In the child process ----------------------------------------------------------------------

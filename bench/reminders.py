@@ -42,7 +42,6 @@ import json
 import math
 import os
 import secrets
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -52,7 +51,7 @@ from zoneinfo import ZoneInfo
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.commands import manage, say_how_busy, sizes  # noqa: E402
+from bench.commands import child_result, manage, say_how_busy, sizes  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 100_000)
 LONDON = ZoneInfo("Europe/London")
@@ -182,16 +181,7 @@ def prepare(arguments, *, size, env):
 
 
 def run_child(kind, *, env, size):
-    finished = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--size", str(size)],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        sys.exit(f"The {kind} step failed:\n{finished.stderr[-4000:]}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return child_result(__file__, kind, env=env, extra=["--size", str(size)])
 
 
 # In the child process ----------------------------------------------------------------------
