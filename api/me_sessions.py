@@ -16,14 +16,21 @@ query and the count; on a session, everything the row shows. If-None-Match gives
 If-Match on confirm and decline a 412 when the session changed since it was read.
 """
 
+import functools
+
 import django_filters
 from django.db.models import (
     BooleanField,
+    CharField,
     Count,
+    DateField,
+    DateTimeField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Q,
     Subquery,
+    Value,
     Window,
 )
 from django.shortcuts import get_object_or_404
@@ -40,6 +47,7 @@ from api.permissions import IsVolunteer
 from api.serializers import ModelSerializer, StrictSerializer
 from api.sessions import SessionDates, SessionFilterForm, SessionStatusField
 from api.views import AtomicWrites, ThrottleBeforePermissions
+from config.compiled_queries import Compiled, Slot
 from matching import services
 from matching.models import ConfirmationState, Session
 from messaging.models import OptOut
@@ -116,22 +124,61 @@ def version_of(session):
     return session.version, session.started
 
 
-def opt_outs_of(volunteer):
-    return OptOut.objects.current().of(volunteer.phone).values_list("pk", flat=True)
+def e164_of(volunteer):
+    return volunteer.phone.as_e164 if volunteer.phone else ""
 
 
-def with_opt_out(queryset, volunteer, now):
+def opt_outs_of(e164):
+    """The current opt-outs of the number with this E.164 text (or a Slot for it); no number
+    has none."""
+    opt_outs = OptOut.objects.current()
+    if e164:
+        opt_outs = opt_outs.of_e164(e164 if isinstance(e164, Slot) else Value(e164))
+    else:
+        opt_outs = opt_outs.none()
+    return opt_outs.values_list("pk", flat=True)
+
+
+def with_opt_out(queryset, e164, now):
     """`versioned` sessions with the volunteer's current opt-out beside each (part of every
     tag), so that a tag is read in one query."""
-    opt_out = Subquery(opt_outs_of(volunteer)[:1])
-    return versioned(queryset, now).annotate(opt_out=opt_out)
+    return versioned(queryset, now).annotate(opt_out=Subquery(opt_outs_of(e164)[:1]))
 
 
-def texting_inputs(volunteer, opt_out):
+def texting_inputs(volunteer, e164, opt_out):
     """What `volunteer_cannot_be_texted` reads of the volunteer (their consent and phone, as
     loaded with the request, and their phone's current opt-out): part of every session's
     confirmation state, read once for a whole page, in a query much cheaper than the rule."""
-    return volunteer.sms_consent, volunteer.phone.as_e164 if volunteer.phone else "", opt_out
+    return volunteer.sms_consent, e164, opt_out
+
+
+def sessions_when(queryset, when, now):
+    """upcoming: not over by `now`, soonest first; past: over, most recent first."""
+    if when == UPCOMING:
+        return queryset.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    return queryset.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+
+
+@functools.lru_cache(maxsize=256)
+def page_tag_query(when, dates, bounds, texted, zone):
+    """The query a page's tag is read with, for one shape of request, compiled once: the
+    rows' versions and whether each has started, the opt-out and the count. Its slots are
+    the volunteer's id, the moment, the dates in `dates` and, when `texted`, the E.164
+    number. `zone`, the time zone the dates are read in, is part of its SQL."""
+    now = Slot("now", DateTimeField())
+    sessions = Session.objects.of_volunteer(Slot("volunteer", IntegerField()))
+    sessions = sessions.order_by("-starts_at", "-pk")
+    if when:
+        sessions = sessions_when(sessions, when, now)
+    for name in dates:
+        sessions = MySessionFilter.base_filters[name].filter(sessions, Slot(name, DateField()))
+    phone = Slot("phone", CharField()) if texted else ""
+    tags = (
+        with_opt_out(sessions, phone, now)
+        .annotate(total=Window(Count("pk")))
+        .values_list("version", "started", "opt_out", "total")
+    )
+    return Compiled(tags[slice(*bounds)])
 
 
 class MySessionSerializer(ModelSerializer):
@@ -225,10 +272,7 @@ class MySessionFilter(SessionDates):
         fields = ["when", "starts_after", "starts_before"]
 
     def filter_when(self, queryset, name, value):
-        now = timezone.now()
-        if value == UPCOMING:
-            return queryset.filter(ends_at__gt=now).order_by("starts_at", "pk")
-        return queryset.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+        return sessions_when(queryset, value, timezone.now())
 
 
 LIST_RESPONSES = {
@@ -300,10 +344,15 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
     def _session_tag(self, version):
         return etags.tag_of(self.request, self._texting(), version)
 
+    def _e164(self):
+        if not hasattr(self, "_volunteer_e164"):
+            self._volunteer_e164 = e164_of(self.request.volunteer)
+        return self._volunteer_e164
+
     def _texting(self):
         if not hasattr(self, "_texting_inputs"):
-            opt_out = opt_outs_of(self.request.volunteer).first()
-            self._texting_inputs = texting_inputs(self.request.volunteer, opt_out)
+            opt_out = opt_outs_of(self._e164()).first()
+            self._texting_inputs = texting_inputs(self.request.volunteer, self._e164(), opt_out)
         return self._texting_inputs
 
     def _answer(self, session):
@@ -319,21 +368,38 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         etags.check_if_match(self.request, tag, what="The session")
         return session
 
-    def _known_page(self):
-        """(count, versions) of the page asked for, in one query, or None when it is not a
-        page (the full answer says why)."""
-        bounds = self.paginator.page_bounds(self.request)
-        if bounds is None:
+    def _filters(self):
+        """(when, {date filter: date}) as the request gives them, checked as the list checks
+        them; None when they are not right (the full answer says why)."""
+        KnownParametersOnly().filter_queryset(self.request, Session.objects.none(), self)
+        filterset = MySessionFilter(self.request.query_params, request=self.request)
+        if not filterset.is_valid():
             return None
-        rows = list(
-            with_opt_out(self.filter_queryset(self.sessions()), self.request.volunteer, self.now)
-            .annotate(total=Window(Count("pk")))
-            .values_list("version", "started", "opt_out", "total")[slice(*bounds)]
+        given = {name: value for name, value in filterset.form.cleaned_data.items() if value}
+        return given.pop("when", None), given
+
+    def _known_page(self):
+        """(count, versions) of the page asked for, in one query compiled once for its
+        shape, or None when it is not a page (the full answer says why)."""
+        bounds = self.paginator.page_bounds(self.request)
+        filters = self._filters()
+        if bounds is None or filters is None:
+            return None
+        when, dates = filters
+        e164 = self._e164()
+        query = page_tag_query(
+            when, tuple(dates), bounds, bool(e164), timezone.get_current_timezone_name()
+        )
+        rows = query.rows(
+            volunteer=self.request.volunteer.pk,
+            now=self.now,
+            **dates,
+            **({"phone": e164} if e164 else {}),
         )
         if not rows:
             # None at all, or no such page: the full answer's 404 says which page there is.
             return (0, []) if bounds[0] == 0 else None
-        self._texting_inputs = texting_inputs(self.request.volunteer, rows[0][2])
+        self._texting_inputs = texting_inputs(self.request.volunteer, e164, rows[0][2])
         return rows[0][3], [row[:2] for row in rows]
 
     # Reads ---------------------------------------------------------------------------------
@@ -372,13 +438,13 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         """The session's version, read with the opt-out in one query; None when there is no
         such session of theirs."""
         row = (
-            with_opt_out(self.sessions().filter(pk=pk), self.request.volunteer, self.now)
+            with_opt_out(self.sessions().filter(pk=pk), self._e164(), self.now)
             .values_list("version", "started", "opt_out")
             .first()
         )
         if row is None:
             return None
-        self._texting_inputs = texting_inputs(self.request.volunteer, row[2])
+        self._texting_inputs = texting_inputs(self.request.volunteer, self._e164(), row[2])
         return row[:2]
 
     # Answers -------------------------------------------------------------------------------

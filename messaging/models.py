@@ -231,7 +231,11 @@ class OptOutQuerySet(models.QuerySet):
         has none."""
         if not phone:
             return self.none()
-        return self.filter(phone=models.Value(phone.as_e164))
+        return self.of_e164(models.Value(phone.as_e164))
+
+    def of_e164(self, e164):
+        """The opt-outs of the number whose E.164 text `e164` (an expression) gives."""
+        return self.filter(phone=e164)
 
 
 class OptOut(models.Model):

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 from django.db.models.signals import post_init
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -431,6 +432,75 @@ def test_a_page_has_another_tag_than_the_next_page_and_another_query(app, match)
     }
 
     assert len(tags) == 4
+
+
+SHAPES = [
+    {},
+    {"when": "upcoming"},
+    {"when": "past"},
+    {"page_size": 2, "page": 2},
+    {"when": "upcoming", "starts_after": "TODAY"},
+    {"starts_before": "TODAY"},
+    {"when": "past", "starts_after": "LAST_WEEK", "starts_before": "TODAY", "page_size": 1},
+]
+
+
+def dated(params):
+    days = {"TODAY": timezone.localdate(), "LAST_WEEK": timezone.localdate() - 7 * DAY}
+    return {name: str(days.get(value, value)) for name, value in params.items()}
+
+
+@pytest.mark.parametrize("params", SHAPES)
+def test_every_kind_of_page_answers_304_with_its_own_tag_and_200_once_it_changes(
+    app, match, params
+):
+    sessions = [session_of(match, days) for days in (-9, -5, -2, 1, 3, 8)]
+    params = dated(params)
+    full = app.get(SESSIONS, params)
+    assert full.status_code == 200, full.content
+    assert full.json()["results"], "every shape here lists a session"
+
+    assert app.get(SESSIONS, params, HTTP_IF_NONE_MATCH=full["ETag"]).status_code == 304
+    listed = Session.objects.get(pk=full.json()["results"][0]["id"])
+    Session.objects.filter(pk=listed.pk).update(place="The Time Capsule, Coatbridge")
+    changed = app.get(SESSIONS, params, HTTP_IF_NONE_MATCH=full["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != full["ETag"]
+    assert changed.json()["results"][0]["place"] == "The Time Capsule, Coatbridge"
+    assert {session.pk for session in sessions} >= set(ids(changed))
+
+
+def test_a_304_compiles_no_query_of_sessions_once_its_kind_of_page_has_been_asked_for(
+    app, match, monkeypatch
+):
+    session_of(match, 2)
+    params = {"when": "upcoming", "page_size": 3}
+    tag = app.get(SESSIONS, params)["ETag"]
+    app.get(SESSIONS, params, HTTP_IF_NONE_MATCH=tag)
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler,
+        "as_sql",
+        lambda self, *a, **k: compiled.append(self.query.model) or as_sql(self, *a, **k),
+    )
+
+    assert app.get(SESSIONS, params, HTTP_IF_NONE_MATCH=tag).status_code == 304
+
+    assert Session not in compiled
+
+
+def test_another_volunteers_304_is_read_with_their_own_values(app, match):
+    """The compiled page query is shared by every volunteer: only its values differ."""
+    session_of(match, 2)
+    other = MatchFactory(active=True, volunteer__user=AppVolunteerUserFactory())
+    session_of(other, 2)
+    theirs = app_for(other.volunteer)
+    mine, their_tag = app.get(SESSIONS)["ETag"], theirs.get(SESSIONS)["ETag"]
+
+    assert mine != their_tag
+    assert theirs.get(SESSIONS, HTTP_IF_NONE_MATCH=mine).status_code == 200
+    assert theirs.get(SESSIONS, HTTP_IF_NONE_MATCH=their_tag).status_code == 304
 
 
 def test_the_tag_changes_with_anything_the_row_shows(app, match):
