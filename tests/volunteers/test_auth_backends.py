@@ -4,8 +4,9 @@ one query compiled once, and is the user the ORM's select_related would load."""
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from phonenumber_field.phonenumber import PhoneNumber
@@ -93,9 +94,15 @@ def test_both_backends_read_the_user_without_compiling_once_warmed(volunteer, mo
     assert compiled == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_async_backend_reads_the_same_user(volunteer):
-    user = asyncio.run(AuthenticationBackend().aget_user(volunteer.user_id))
+    async def read():
+        try:
+            return await AuthenticationBackend().aget_user(volunteer.user_id)
+        finally:  # the thread that read it keeps its own connection open otherwise
+            await sync_to_async(connections.close_all)()
+
+    user = asyncio.run(read())
 
     assert user.pk == volunteer.user_id
     assert user.volunteer.pk == volunteer.pk
