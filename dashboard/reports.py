@@ -198,7 +198,7 @@ def sessions_report(figures):
         figures.outcomes,
         lambda row: [row["completed"], row["no_show"], row["cancelled"]] if row else [0, 0, 0],
     )
-    totals = [sum(int(cells[i]) for _, cells in report.rows) for i in range(3)]
+    totals = [_total(report, i) for i in range(3)]
     report.chart = charts.month_bars(
         title="Sessions per month: completed, no show and cancelled",
         description=f"Stacked bars, one a month, {_range_words(figures)}: {totals[0]} "
@@ -228,13 +228,13 @@ def hours_report(figures):
         return [Decimal(row["hours"]).quantize(Decimal("0.01")), row["completed"]]
 
     _month_report(report, figures.outcomes, cells)
-    total = sum((Decimal(cells[0]) for _, cells in report.rows), Decimal("0"))
+    total = _total(report, 0, Decimal)
     report.chart = charts.month_bars(
         title="Volunteer hours per month",
         description=f"Bars, one a month, {_range_words(figures)}: {figure(total)} hours in "
         "all. The table gives each month.",
         months=figures.months,
-        series=[charts.Series("Hours", [_number(cells[0]) for _, cells in report.rows])],
+        series=[charts.Series("Hours", _column(report, 0))],
         unit=("hour", "hours"),
         axis_words="Hours",
     )
@@ -263,8 +263,8 @@ def confirmations_report(figures):
             else [0, 0, None]
         ),
     )
-    asked = sum(int(cells[0]) for _, cells in report.rows)
-    confirmed = sum(int(cells[1]) for _, cells in report.rows)
+    asked = _total(report, 0)
+    confirmed = _total(report, 1)
     overall = percent(confirmed, asked)
     report.chart = charts.month_line(
         title="Share of reminded sessions the volunteer confirmed, per month",
@@ -276,7 +276,7 @@ def confirmations_report(figures):
             else "no reminder was sent in these months."
         ),
         months=figures.months,
-        series=[charts.Series("Confirmed", [_number(cells[2]) for _, cells in report.rows])],
+        series=[charts.Series("Confirmed", _column(report, 2))],
         axis_words="Confirmed",
     )
     return report
@@ -300,7 +300,7 @@ def reply_time_report(figures):
         return [row["answered"], round(row["mean_reply"].total_seconds() / 60)]
 
     _month_report(report, figures.confirmations, cells)
-    replies = sum(int(cells[0]) for _, cells in report.rows)
+    replies = _total(report, 0)
     report.chart = charts.month_bars(
         title="Mean minutes from reminder to reply, per month",
         description=f"Bars, one a month, {_range_words(figures)}: "
@@ -310,7 +310,7 @@ def reply_time_report(figures):
             else "no reply was timed in these months."
         ),
         months=figures.months,
-        series=[charts.Series("Minutes", [_number(cells[1]) for _, cells in report.rows])],
+        series=[charts.Series("Minutes", _column(report, 1))],
         unit=("minute", "minutes"),
         axis_words="Mean minutes to reply",
     )
@@ -335,7 +335,7 @@ def waits_report(figures):
         return [row["peers"], days.quantize(Decimal("0.1"))]
 
     _month_report(report, figures.first_match_waits, cells)
-    peers = sum(int(cells[0]) for _, cells in report.rows)
+    peers = _total(report, 0)
     report.chart = charts.month_bars(
         title="Mean days from referral to first match, per month of the match",
         description=f"Bars, one a month, {_range_words(figures)}: "
@@ -345,7 +345,7 @@ def waits_report(figures):
             else "no peer was first matched in these months."
         ),
         months=figures.months,
-        series=[charts.Series("Days", [_number(cells[1]) for _, cells in report.rows])],
+        series=[charts.Series("Days", _column(report, 1))],
         unit=("day", "days"),
         axis_words="Mean days waited",
     )
@@ -410,7 +410,7 @@ def training_report(figures):
             else f"nobody was active on {last_day:%-d %B %Y}."
         ),
         months=figures.months,
-        series=[charts.Series("Current", [_number(cells[2]) for _, cells in report.rows])],
+        series=[charts.Series("Current", _column(report, 2))],
         axis_words="Fully trained",
     )
     return report
@@ -420,11 +420,17 @@ def _number(text):
     return None if text == "" else float(text)
 
 
+def _column(report, index):
+    """A column of the report's table as the chart's numbers (None where it is blank)."""
+    return [_number(cells[index]) for _, cells in report.rows]
+
+
+def _total(report, index, kind=int):
+    return sum((kind(cells[index]) for _, cells in report.rows), kind(0))
+
+
 def _series(report):
-    return [
-        charts.Series(heading, [_number(cells[i]) for _, cells in report.rows])
-        for i, heading in enumerate(report.headings)
-    ]
+    return [charts.Series(heading, _column(report, i)) for i, heading in enumerate(report.headings)]
 
 
 REPORTS = {
