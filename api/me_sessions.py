@@ -152,6 +152,11 @@ def texting_inputs(volunteer, e164, opt_out):
     return volunteer.sms_consent, e164, opt_out
 
 
+def sessions_of(volunteer):
+    """The volunteer's sessions over all their matches, most recent start first."""
+    return Session.objects.of_volunteer(volunteer).order_by("-starts_at", "-pk")
+
+
 def sessions_when(queryset, when, now):
     """upcoming: not over by `now`, soonest first; past: over, most recent first."""
     if when == UPCOMING:
@@ -166,8 +171,7 @@ def page_tag_query(when, dates, bounds, texted, zone):
     the volunteer's id, the moment, the dates in `dates` and, when `texted`, the E.164
     number. `zone`, the time zone the dates are read in, is part of its SQL."""
     now = Slot("now", DateTimeField())
-    sessions = Session.objects.of_volunteer(Slot("volunteer", IntegerField()))
-    sessions = sessions.order_by("-starts_at", "-pk")
+    sessions = sessions_of(Slot("volunteer", IntegerField()))
     if when:
         sessions = sessions_when(sessions, when, now)
     for name in dates:
@@ -311,7 +315,7 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         """The volunteer's sessions, as the tags read them: without the annotations."""
         if getattr(self, "swagger_fake_view", False):
             return Session.objects.none()
-        return Session.objects.of_volunteer(self.request.volunteer).order_by("-starts_at", "-pk")
+        return sessions_of(self.request.volunteer)
 
     def get_queryset(self):
         sessions = (

@@ -4,6 +4,7 @@ import datetime
 import json
 from collections import Counter
 
+import django_filters
 import pytest
 from django.db import connection
 from django.db.models.signals import post_init
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.me_sessions import MySessionFilter
 from matching import services
 from matching.models import FollowUp, Match, Session
 from messaging.models import Message
@@ -468,6 +470,16 @@ def test_every_kind_of_page_answers_304_with_its_own_tag_and_200_once_it_changes
     assert changed["ETag"] != full["ETag"]
     assert changed.json()["results"][0]["place"] == "The Time Capsule, Coatbridge"
     assert {session.pk for session in sessions} >= set(ids(changed))
+
+
+def test_the_tag_query_knows_every_filter_of_the_list():
+    """page_tag_query applies `when` and the date filters; a filter it did not know of would
+    leave pages tagged as unfiltered (a 304 for a page that changed)."""
+    assert set(MySessionFilter.base_filters) == {"when", "starts_after", "starts_before"}
+    assert all(
+        isinstance(MySessionFilter.base_filters[name], django_filters.DateFilter)
+        for name in ("starts_after", "starts_before")
+    )
 
 
 def test_a_304_compiles_no_query_of_sessions_once_its_kind_of_page_has_been_asked_for(
