@@ -47,6 +47,7 @@ from api.permissions import IsVolunteer
 from api.serializers import ModelSerializer, StrictSerializer
 from api.sessions import SessionDates, SessionFilterForm, SessionStatusField
 from api.views import AtomicWrites, ThrottleBeforePermissions
+from community.errors import StateConflict
 from config.compiled_queries import Compiled, Slot
 from matching import services
 from matching.models import ConfirmationState, Session
@@ -183,6 +184,28 @@ def page_tag_query(when, dates, bounds, texted, zone):
         .values_list("version", "started", "opt_out", "total")
     )
     return Compiled(tags[slice(*bounds)])
+
+
+def in_your_words(conflict, session, *, doing):
+    """The services' refusal of a volunteer's answer, said to the volunteer: their session by
+    its time, and what it means for them. The services' own words are the office's (they
+    name the volunteer, the peer's reference and the office's next step); the code stays."""
+    yours = f"Your session on {timezone.localtime(session.starts_at):%-d %B %Y at %H:%M}"
+    status = Session.Status(session.status)
+    if conflict.code == "already_in_status":
+        words = f"{yours} is already {status.label.lower()}; nothing was changed."
+    elif conflict.code == "session_started":
+        words = f"{yours} has already started; it is too late to {doing} it."
+    elif status == Session.Status.DECLINED:
+        words = (
+            f"{yours} is declined, so it cannot be confirmed now; the office will be in touch "
+            "to find a new time."
+        )
+    elif status == Session.Status.CANCELLED:
+        words = f"{yours} is cancelled; there is nothing to {doing}."
+    else:
+        words = f"{yours} has taken place; there is nothing to {doing}."
+    return StateConflict(words, code=conflict.code)
 
 
 class MySessionSerializer(ModelSerializer):
@@ -469,7 +492,10 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         ETag it no longer has."""
         read_nothing(request)
         session = self._as_read(pk)
-        services.confirm_session(session)
+        try:
+            services.confirm_session(session)
+        except StateConflict as conflict:
+            raise in_your_words(conflict, session, doing="confirm") from None
         return self._answer(session)
 
     @extend_schema(
@@ -489,5 +515,8 @@ class MySessionViewSet(AtomicWrites, ThrottleBeforePermissions, viewsets.Generic
         decline = DeclineSerializer(data=request.data if request.data else {})
         decline.is_valid(raise_exception=True)
         session = self._as_read(pk)
-        services.decline_session(session, note=decline.validated_data.get("note", ""))
+        try:
+            services.decline_session(session, note=decline.validated_data.get("note", ""))
+        except StateConflict as conflict:
+            raise in_your_words(conflict, session, doing="decline") from None
         return self._answer(session)

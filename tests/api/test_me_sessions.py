@@ -280,6 +280,50 @@ def test_a_session_that_has_started_cannot_be_answered(app, match, verb):
     assert problem_of(response)["code"] == "session_started"
 
 
+def _settle(session, status):
+    if status == "declined":
+        services.decline_session(session)
+    elif status == "confirmed":
+        services.confirm_session(session)
+    elif status == "cancelled":
+        services.cancel_session(session)
+    elif status == "completed":
+        Session.objects.filter(pk=session.pk).update(status=status, hours=1)
+
+
+@pytest.mark.parametrize(
+    ("status", "verb", "code", "says"),
+    [
+        ("confirmed", "confirm", "already_in_status", "is already confirmed; nothing was changed."),
+        ("declined", "decline", "already_in_status", "is already declined; nothing was changed."),
+        ("declined", "confirm", "invalid_transition", "the office will be in touch"),
+        ("cancelled", "confirm", "final_status", "is cancelled; there is nothing to confirm."),
+        ("cancelled", "decline", "final_status", "is cancelled; there is nothing to decline."),
+        ("completed", "decline", "final_status", "has taken place; there is nothing to decline."),
+        ("started", "confirm", "session_started", "it is too late to confirm it."),
+    ],
+)
+def test_a_refused_answer_is_said_to_the_volunteer_about_their_session_and_no_one_else(
+    app, match, status, verb, code, says
+):
+    if status == "started":
+        starts = timezone.now() - datetime.timedelta(minutes=5)
+        session = SessionFactory(match=match, starts_at=starts, ends_at=starts + HOUR)
+    else:
+        session = session_of(match, 2)
+        _settle(session, status)
+    when = timezone.localtime(session.starts_at)
+
+    problem = problem_of(app.post(f"{detail(session)}{verb}/"))
+
+    assert problem["status"] == 409
+    assert problem["code"] == code
+    assert problem["detail"].startswith(f"Your session on {when:%-d %B %Y at %H:%M} ")
+    assert says in problem["detail"]
+    for office_word in (match.peer.reference, "Quarrier", "Aileen", "schedule a new session"):
+        assert office_word not in problem["detail"]
+
+
 def test_declining_twice_is_a_409_and_raises_one_follow_up(app, match):
     session = session_of(match, 2)
     assert app.post(f"{detail(session)}decline/").status_code == 200
