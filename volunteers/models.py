@@ -396,7 +396,8 @@ class Absence(PlainText, models.Model):
         )
         if clash:
             raise ValidationError(
-                f"They are already away from {clash}; change that absence instead.",
+                f"The absence from {clash} already covers some of these days; change that "
+                "absence instead.",
                 code="overlap",
             )
 

@@ -269,7 +269,9 @@ def test_an_absence_that_overlaps_another_is_refused_and_nothing_is_saved(app, v
 
     assert response.status_code == 400
     [message] = problem_of(response)["errors"]["non_field_errors"]
-    assert message.startswith("They are already away from ")
+    # Said so that it reads right to the volunteer as to the office: no "they".
+    assert message.startswith("The absence from ")
+    assert message.endswith("already covers some of these days; change that absence instead.")
     assert volunteer.absences.count() == 1
 
 

@@ -566,7 +566,8 @@ def test_an_absence_that_overlaps_another_is_refused(api):
     assert first.status_code == 201
     assert again.status_code == 400
     assert problem_of(again)["errors"]["non_field_errors"] == [
-        "They are already away from 20 Dec 2026 to 3 Jan 2027; change that absence instead."
+        "The absence from 20 Dec 2026 to 3 Jan 2027 already covers some of these days; "
+        "change that absence instead."
     ]
     assert inside.status_code == 400
     assert after.status_code == 201

@@ -216,6 +216,7 @@ class TestAbsence:
         )
 
         assert refused.value.messages == [
-            "They are already away from 20 Dec 2026 to 3 Jan 2027; change that absence instead."
+            "The absence from 20 Dec 2026 to 3 Jan 2027 already covers some of these days; "
+            "change that absence instead."
         ]
         assert Absence.objects.filter(volunteer=volunteer).count() == 2
