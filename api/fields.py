@@ -62,6 +62,25 @@ class BooleanField(serializers.BooleanField):
         return data
 
 
+class ChoiceField(serializers.ChoiceField):
+    """One of a set of values; a refusal names them, so the caller can put it right."""
+
+    default_error_messages = {
+        "invalid_choice": "“{input}” is not one of the choices; give one of: {choices}."
+    }
+
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        try:
+            return self.choice_strings_to_values[str(data)]
+        except KeyError:
+            shown = str(data) if len(str(data)) <= 40 else f"{str(data)[:40]}…"
+            self.fail(
+                "invalid_choice", input=shown, choices=", ".join(self.choice_strings_to_values)
+            )
+
+
 # HH:MM exactly, in the digits 0 to 9 (Python's \d also takes "٠٩:٣٠"). The schema's pattern is
 # read by ECMA-262 and Python engines alike, whose $ differ over a final line break; the
 # fixed length settles it for both.

@@ -546,7 +546,7 @@ def same_enum_as(component):
 
 
 @same_enum_as("MatchStatusEnum")
-class MatchStatusField(serializers.ChoiceField):
+class MatchStatusField(fields.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=Match.Status.choices, read_only=True, **kwargs)
 

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from api import fields
 from api.permissions import IsVolunteer
 from api.serializers import CodeRelatedField, StrictModelSerializer, prefetch_codes
 from api.views import AtomicWrites, ThrottleBeforePermissions
@@ -90,7 +91,7 @@ class MyProfileSerializer(StrictModelSerializer):
         required=False,
         help_text="Your lived experience (slugs, from /api/v1/focuses/).",
     )
-    training_state = serializers.ChoiceField(
+    training_state = fields.ChoiceField(
         choices=TrainingState.choices,
         read_only=True,
         help_text="complete; expiring (a required course lapses soon); lapsed (a required "

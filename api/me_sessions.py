@@ -215,7 +215,7 @@ class MySessionSerializer(ModelSerializer):
         help_text="scheduled; confirmed or declined by you; cancelled; completed or no_show "
         "once it has taken place (or not)."
     )
-    confirmation_state = serializers.ChoiceField(
+    confirmation_state = fields.ChoiceField(
         choices=ConfirmationState.choices,
         read_only=True,
         help_text="Where your confirmation stands: not_reminded_yet; awaiting_reply "

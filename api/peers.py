@@ -161,7 +161,7 @@ class PeerSerializer(StrictModelSerializer):
 class NewPeerSerializer(PeerSerializer):
     """A new peer: the same fields, and the status they start in (referred or waiting)."""
 
-    status = serializers.ChoiceField(
+    status = fields.ChoiceField(
         choices=[(status.value, status.label) for status in NEW_PEER_STATUSES],
         default=Status.REFERRED.value,
         help_text="referred (the default) or waiting; any later move is a status change.",
@@ -192,7 +192,7 @@ class PeerDetailSerializer(PeerSerializer):
 class PeerStatusSerializer(StrictSerializer):
     """A move to another status, with a note of why."""
 
-    status = serializers.ChoiceField(
+    status = fields.ChoiceField(
         choices=Status.choices,
         help_text="matched is refused (409): a peer becomes matched when a coordinator "
         "approves a match.",

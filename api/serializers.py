@@ -57,6 +57,7 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: fields.DateTimeField,
     }
+    serializer_choice_field = fields.ChoiceField
 
 
 class StrictModelSerializer(StrictSerializerMixin, ModelSerializer):

@@ -92,7 +92,7 @@ class OffsetDateTimeField(fields.DateTimeField):
 
 
 @same_enum_as("MessageStatusEnum")
-class ReminderStatusField(serializers.ChoiceField):
+class ReminderStatusField(fields.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=Message.Status.choices, read_only=True, **kwargs)
 
@@ -115,7 +115,7 @@ class SessionSerializer(StrictModelSerializer):
         allow_null=True,
         help_text="Volunteer hours, recorded when the session is completed.",
     )
-    confirmation_state = serializers.ChoiceField(
+    confirmation_state = fields.ChoiceField(
         choices=ConfirmationState.choices,
         read_only=True,
         help_text="Where the volunteer's confirmation stands: not_reminded_yet (the reminder "
@@ -200,7 +200,7 @@ class NewSessionSerializer(StrictSerializer):
     match = RecordIdField(queryset=Match.objects.all(), help_text="The match's id.")
     starts_at = OffsetDateTimeField(help_text=STARTS_AT_HELP)
     ends_at = OffsetDateTimeField(help_text=ENDS_AT_HELP)
-    mode = serializers.ChoiceField(choices=Session.Mode.choices, help_text="How they meet.")
+    mode = fields.ChoiceField(choices=Session.Mode.choices, help_text="How they meet.")
     place = fields.CharField(
         required=False,
         allow_blank=True,
@@ -214,7 +214,7 @@ class RescheduleSerializer(StrictSerializer):
 
     starts_at = OffsetDateTimeField(help_text=STARTS_AT_HELP)
     ends_at = OffsetDateTimeField(help_text=ENDS_AT_HELP)
-    mode = serializers.ChoiceField(
+    mode = fields.ChoiceField(
         choices=Session.Mode.choices, required=False, help_text="Leave it out to keep it."
     )
     place = fields.CharField(
@@ -527,7 +527,7 @@ class SessionViewSet(ActionViewSet):
 
 
 @same_enum_as("SessionStatusEnum")
-class SessionStatusField(serializers.ChoiceField):
+class SessionStatusField(fields.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=Session.Status.choices, read_only=True, **kwargs)
 

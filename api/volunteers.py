@@ -76,7 +76,7 @@ class TrainingGapSerializer(serializers.Serializer):
 
     course = serializers.CharField(source="course.code", help_text="The course's code.")
     course_name = serializers.CharField(source="course.name")
-    state = serializers.ChoiceField(
+    state = fields.ChoiceField(
         choices=["missing", "expired", "expiring"],
         help_text="missing: never done; expired: done, no longer current; expiring: current "
         "now, lapses within the warning period.",
@@ -99,7 +99,7 @@ class VolunteerSerializer(StrictModelSerializer):
     focuses = CodeRelatedField(
         slug_field="slug", queryset=Focus.objects.all(), many=True, required=False
     )
-    training_state = serializers.ChoiceField(
+    training_state = fields.ChoiceField(
         choices=TrainingState.choices,
         read_only=True,
         help_text="complete; expiring (a required course lapses within the warning period); "
@@ -189,7 +189,7 @@ class VolunteerDetailSerializer(VolunteerSerializer):
 class VolunteerStatusSerializer(StrictSerializer):
     """A move to another status, with a note of why."""
 
-    status = serializers.ChoiceField(choices=Volunteer.Status.choices)
+    status = fields.ChoiceField(choices=Volunteer.Status.choices)
     note = fields.CharField(
         required=False, allow_blank=True, max_length=2000, help_text="Why, for the record."
     )

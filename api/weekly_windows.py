@@ -10,7 +10,7 @@ from api.serializers import StrictModelSerializer
 from api.views import NestedRecordViewSet
 
 
-class WeekdayField(serializers.ChoiceField):
+class WeekdayField(fields.ChoiceField):
     """A weekday as its lowercase English name; stored as 0 (Monday) to 6 (Sunday)."""
 
     NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

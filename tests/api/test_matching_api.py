@@ -900,7 +900,11 @@ class TestScheduling:
             ({"ends_at": at(25, 13)}, "ends_at", "A session must end after it starts."),
             ({"starts_at": at(20, 14), "ends_at": at(20, 15)}, "starts_at", "has passed"),
             ({"place": ""}, "place", "Say where they will meet in person."),
-            ({"mode": "carrier pigeon"}, "mode", "is not a valid choice"),
+            (
+                {"mode": "carrier pigeon"},
+                "mode",
+                "“carrier pigeon” is not one of the choices; give one of: in_person, phone, video.",
+            ),
             ({"match": 999999}, "match", "There is no match with the id 999999."),
             ({"match": "1"}, "match", "whole number"),
             ({"status": "confirmed"}, "status", "Unknown field"),

@@ -435,3 +435,22 @@ def test_the_lists_cost_the_same_queries_for_1_row_and_50(url, app, volunteer):
 
     assert count == 50
     assert fifty == one
+
+
+@pytest.mark.parametrize(
+    ("weekday", "shown"),
+    [(1, "“1”"), ("Monday", "“Monday”"), ("x" * 5000, f"“{'x' * 40}…”")],
+)
+def test_a_weekday_that_is_not_one_is_refused_with_the_weekdays_named(
+    app, volunteer, weekday, shown
+):
+    response = app.post(
+        AVAILABILITY, {"weekday": weekday, "starts_at": "09:00", "ends_at": "12:00"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert problem_of(response)["errors"]["weekday"] == [
+        f"{shown} is not one of the choices; give one of: monday, tuesday, wednesday, thursday, "
+        "friday, saturday, sunday."
+    ]
+    assert not volunteer.availability.exists()
