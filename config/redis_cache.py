@@ -26,3 +26,12 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = KeptClients
+
+    def tally(self, key, timeout):
+        """Add one to the count at `key`, starting it at 1 (kept for `timeout` seconds) when
+        there is none: atomically, in one round trip. Django's own `incr` takes two (it asks
+        first whether the key exists) and cannot start a count."""
+        key = self.make_and_validate_key(key)
+        with self._cache.get_client(key, write=True).pipeline() as pipe:
+            count, _ = pipe.incr(key).expire(key, timeout, nx=True).execute()
+        return count
