@@ -1,4 +1,5 @@
-"""The API's rate limits, counting per client address as every limit in PeerPath does.
+"""The API's rate limits: per signed-in user, and per client address for everyone else (the
+address read as every limit in PeerPath reads it).
 
 DRF's throttles keep the time of every request of the period in one cache entry, read and
 written back whole on each request: the cost grows with the rate, and two workers answering
