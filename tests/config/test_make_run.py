@@ -173,3 +173,62 @@ def test_stopping_make_run_stops_the_site_and_the_worker_within_seconds(
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
         make.wait(timeout=10)
+
+
+STUBBORN_WORKER = """
+import signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("worker running, deaf to SIGTERM", flush=True)
+time.sleep(120)
+"""
+
+
+@needs_make
+@needs_proc
+def test_a_worker_that_will_not_stop_is_killed_after_its_grace(database, tmp_path):
+    """django-q2's cluster can hang while stopping: make run kills it after
+    WORKER_STOP_SECONDS, every process of it, and says so."""
+    worker = tmp_path / "stubborn_worker.py"
+    worker.write_text(STUBBORN_WORKER)
+    port = free_port()
+    log_path = tmp_path / "make-run.log"
+    with open(log_path, "wb") as log:
+        make = subprocess.Popen(
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                "seed",
+                "run",
+                f"VENV={VENV}",
+                f"PORT={port}",
+                f"WORKER={worker}",
+                "WORKER_STOP_SECONDS=2",
+            ],
+            cwd=PROJECT,
+            env=local_environment(DATABASE_URL=database, PYTHONUNBUFFERED="1"),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    started = []
+    try:
+        _wait_until(lambda: _site_answers(port), seconds=60, what="the site to answer")
+        _wait_until(
+            lambda: "deaf to SIGTERM" in log_path.read_text(), seconds=30, what="the worker"
+        )
+        started = _descendants(make.pid)
+
+        os.killpg(make.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2 + STOP_WITHIN_SECONDS
+        while time.monotonic() < deadline and any(_alive(pid) for pid in started):
+            time.sleep(0.1)
+
+        assert [pid for pid in started if _alive(pid)] == [], log_path.read_text()[-3000:]
+        assert "The task worker did not stop within 2 s: killing it." in log_path.read_text()
+    finally:
+        for pid in [make.pid, *started]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        make.wait(timeout=10)
