@@ -57,8 +57,11 @@ WORKER = textwrap.dedent(
         return real_send(self, message)
 
     backends.TwilioBackend.send = timed_send
-    # A long-lived worker has imported the SDK's lazily loaded API modules already.
+    # A long-lived worker has imported the SDK's lazily loaded API modules already, and the
+    # URLconf (read by the first reverse(), for the status callback) and the phone metadata.
     backends.get_backend().client.api.v2010.account.messages
+    backends.status_callback_url()
+    backends.to_phone("07700 900123")
     ids = json.loads(sys.argv[1])
     print("ready", flush=True)
     sys.stdin.readline()
