@@ -116,6 +116,30 @@ def _site_answers(port):
         return False
 
 
+def start_make_run(database, log_path, port, *variables):
+    """`make run` in a process group of its own, writing to `log_path`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            # `-o seed`: the database is migrated already; run only the recipe that serves.
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                "seed",
+                "run",
+                f"VENV={VENV}",
+                f"PORT={port}",
+                *variables,
+            ],
+            cwd=PROJECT,
+            env=local_environment(DATABASE_URL=database, PYTHONUNBUFFERED="1"),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @needs_make
 @needs_proc
 @pytest.mark.parametrize(
@@ -131,17 +155,7 @@ def test_stopping_make_run_stops_the_site_and_the_worker_within_seconds(
 ):
     port = free_port()
     log_path = tmp_path / "make-run.log"
-    with open(log_path, "wb") as log:
-        make = subprocess.Popen(
-            # `-o seed`: the database is migrated already; run only the recipe that serves.
-            ["make", "--no-print-directory", "-o", "seed", "run", f"VENV={VENV}", f"PORT={port}"],
-            cwd=PROJECT,
-            env=local_environment(DATABASE_URL=database, PYTHONUNBUFFERED="1"),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    make = start_make_run(database, log_path, port)
     started = []
     try:
         _wait_until(lambda: _site_answers(port), seconds=60, what="the site to answer")
@@ -192,26 +206,7 @@ def test_a_worker_that_will_not_stop_is_killed_after_its_grace(database, tmp_pat
     worker.write_text(STUBBORN_WORKER)
     port = free_port()
     log_path = tmp_path / "make-run.log"
-    with open(log_path, "wb") as log:
-        make = subprocess.Popen(
-            [
-                "make",
-                "--no-print-directory",
-                "-o",
-                "seed",
-                "run",
-                f"VENV={VENV}",
-                f"PORT={port}",
-                f"WORKER={worker}",
-                "WORKER_STOP_SECONDS=2",
-            ],
-            cwd=PROJECT,
-            env=local_environment(DATABASE_URL=database, PYTHONUNBUFFERED="1"),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    make = start_make_run(database, log_path, port, f"WORKER={worker}", "WORKER_STOP_SECONDS=2")
     started = []
     try:
         _wait_until(lambda: _site_answers(port), seconds=60, what="the site to answer")
